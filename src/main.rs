@@ -1,0 +1,2 @@
+//! The `faultline` command line.
+fn main() {}
