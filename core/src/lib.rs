@@ -5,6 +5,8 @@
 //! TTHeader, Apache THeader) and transport detection. Every decoder is bounded by
 //! `protocol::DecodeLimits` and reports failures as one structured `DecodeError`.
 
+extern crate self as faultline_core;
+
 pub mod frame;
 pub mod protocol;
 
