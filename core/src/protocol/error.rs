@@ -18,7 +18,11 @@ pub enum ErrorKind {
     /// A container claims more elements than `DecodeLimits::max_container`.
     ContainerTooLarge { len: usize, limit: usize },
     /// A container claims more elements than the remaining bytes could hold.
-    ContainerExceedsInput { len: usize, min_bytes: usize, remaining: usize },
+    ContainerExceedsInput {
+        len: usize,
+        min_bytes: usize,
+        remaining: usize,
+    },
     /// A frame is larger than `DecodeLimits::max_frame`.
     FrameTooLarge { len: usize, limit: usize },
     /// Structs and containers are nested deeper than `DecodeLimits::max_depth`.
@@ -130,7 +134,10 @@ impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ErrorKind::UnexpectedEof { needed, remaining } => {
-                write!(f, "unexpected end of input: needed {needed} bytes, {remaining} remain")
+                write!(
+                    f,
+                    "unexpected end of input: needed {needed} bytes, {remaining} remain"
+                )
             }
             ErrorKind::NegativeLength(n) => write!(f, "negative length {n}"),
             ErrorKind::StringTooLong { len, limit } => {

@@ -12,6 +12,7 @@ mod skip;
 mod ttype;
 mod typed;
 mod value;
+mod varint;
 mod writer;
 
 pub use binary::{BinaryReader, BinaryWriter};
@@ -21,10 +22,11 @@ pub use input::Input;
 pub use limits::DecodeLimits;
 pub use message::Message;
 pub use reader::ProtocolReader;
-pub use skip::skip;
+pub use skip::{skip, skip_message};
 pub use ttype::{FieldHeader, ListHeader, MapHeader, MessageHeader, MessageType, TType};
 pub use typed::{Encode, ThriftType};
 pub use value::{Field, Value};
+pub use varint::{read_varint32, varint32_len, write_varint32};
 pub use writer::{ProtocolWriter, Sink, SizeCounter};
 
 use bytes::Bytes;

@@ -14,6 +14,17 @@ pub trait Sink {
     fn put_u8(&mut self, byte: u8);
 }
 
+impl<S: Sink + ?Sized> Sink for &mut S {
+    #[inline]
+    fn put_slice(&mut self, bytes: &[u8]) {
+        (**self).put_slice(bytes);
+    }
+    #[inline]
+    fn put_u8(&mut self, byte: u8) {
+        (**self).put_u8(byte);
+    }
+}
+
 impl Sink for Vec<u8> {
     #[inline]
     fn put_slice(&mut self, bytes: &[u8]) {

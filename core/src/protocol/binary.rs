@@ -1,0 +1,394 @@
+//! The Thrift Binary protocol: big-endian fixed-width integers and i32 length prefixes.
+//!
+//! Reads both the strict message header (`0x80010000 | type`) and the old non-strict form
+//! (name length first); always writes the strict form.
+
+use bytes::Bytes;
+
+use super::{
+    DecodeLimits, DecodeResult, EncodeError, EncodeResult, ErrorKind, FieldHeader, Input,
+    ListHeader, MapHeader, MessageHeader, MessageType, ProtocolReader, ProtocolWriter, Sink, TType,
+    MAX_WRITE_DEPTH,
+};
+
+const VERSION_1: u32 = 0x8001_0000;
+const VERSION_MASK: u32 = 0xFFFF_0000;
+
+/// The fewest bytes one value of `ttype` takes in Binary.
+pub(crate) fn min_size(ttype: TType) -> usize {
+    match ttype {
+        TType::Stop | TType::Void => 0,
+        TType::Bool | TType::Byte | TType::Struct => 1,
+        TType::I16 => 2,
+        TType::I32 | TType::Binary => 4,
+        TType::Double | TType::I64 => 8,
+        TType::Set | TType::List => 5,
+        TType::Map => 6,
+        TType::Uuid => 16,
+    }
+}
+
+/// A Binary reader over a bounded input.
+#[derive(Debug, Clone)]
+pub struct BinaryReader<'a> {
+    input: Input<'a>,
+}
+
+impl<'a> BinaryReader<'a> {
+    pub fn new(input: Input<'a>) -> Self {
+        Self { input }
+    }
+
+    /// A reader over `buf` with absolute offsets starting at 0.
+    pub fn from_slice(buf: &'a [u8], limits: DecodeLimits) -> Self {
+        Self::new(Input::new(buf, 0, limits))
+    }
+
+    fn value_type(&mut self, expected: &'static str) -> DecodeResult<TType> {
+        let start = self.input.clone();
+        let id = self.input.u8(expected)?;
+        match TType::from_binary_id(id) {
+            Some(t) if t.is_value_type() => Ok(t),
+            _ => Err(start.error(ErrorKind::InvalidType(id), expected)),
+        }
+    }
+
+    fn list_like(&mut self, expected: &'static str) -> DecodeResult<ListHeader> {
+        self.input.enter(expected)?;
+        let start = self.input.offset();
+        let elem = self.value_type(expected)?;
+        let len = self.read_i32()?;
+        let len = self
+            .input
+            .check_container_len(len.into(), min_size(elem), start, expected)?;
+        Ok(ListHeader { elem, len })
+    }
+}
+
+impl<'a> ProtocolReader<'a> for BinaryReader<'a> {
+    fn read_message_begin(&mut self) -> DecodeResult<MessageHeader<&'a str>> {
+        const WHAT: &str = "binary message header";
+        let start = self.input.clone();
+        let first = self.read_i32()? as u32;
+        let (kind_id, name) = if first & 0x8000_0000 != 0 {
+            if first & VERSION_MASK != VERSION_1 {
+                return Err(start.error(ErrorKind::BadVersion(first), WHAT));
+            }
+            (first as u8, self.read_string()?)
+        } else {
+            let len = self
+                .input
+                .check_string_len(i64::from(first), start.offset(), WHAT)?;
+            let name = self.input.take(len, WHAT)?;
+            let name = std::str::from_utf8(name)
+                .map_err(|_| start.error(ErrorKind::InvalidUtf8, "message name"))?;
+            (self.input.u8(WHAT)?, name)
+        };
+        let kind = MessageType::from_id(kind_id)
+            .ok_or_else(|| start.error(ErrorKind::InvalidMessageType(kind_id), WHAT))?;
+        let seq_id = self.read_i32()?;
+        Ok(MessageHeader { name, kind, seq_id })
+    }
+
+    fn read_message_end(&mut self) -> DecodeResult<()> {
+        Ok(())
+    }
+
+    fn read_struct_begin(&mut self) -> DecodeResult<()> {
+        self.input.enter("struct")
+    }
+
+    fn read_struct_end(&mut self) -> DecodeResult<()> {
+        self.input.leave();
+        Ok(())
+    }
+
+    fn read_field_begin(&mut self) -> DecodeResult<FieldHeader> {
+        const WHAT: &str = "field header";
+        let start = self.input.clone();
+        let id = self.input.u8(WHAT)?;
+        if id == 0 {
+            return Ok(FieldHeader {
+                ttype: TType::Stop,
+                id: 0,
+            });
+        }
+        let ttype = match TType::from_binary_id(id) {
+            Some(t) if t.is_value_type() => t,
+            _ => return Err(start.error(ErrorKind::InvalidType(id), WHAT)),
+        };
+        let field_id = self.read_i16()?;
+        Ok(FieldHeader {
+            ttype,
+            id: field_id,
+        })
+    }
+
+    fn read_field_end(&mut self) -> DecodeResult<()> {
+        Ok(())
+    }
+
+    fn read_list_begin(&mut self) -> DecodeResult<ListHeader> {
+        self.list_like("list header")
+    }
+
+    fn read_list_end(&mut self) -> DecodeResult<()> {
+        self.input.leave();
+        Ok(())
+    }
+
+    fn read_set_begin(&mut self) -> DecodeResult<ListHeader> {
+        self.list_like("set header")
+    }
+
+    fn read_set_end(&mut self) -> DecodeResult<()> {
+        self.input.leave();
+        Ok(())
+    }
+
+    fn read_map_begin(&mut self) -> DecodeResult<MapHeader> {
+        const WHAT: &str = "map header";
+        self.input.enter(WHAT)?;
+        let start = self.input.offset();
+        let key = self.value_type(WHAT)?;
+        let value = self.value_type(WHAT)?;
+        let len = self.read_i32()?;
+        let len = self.input.check_container_len(
+            len.into(),
+            min_size(key) + min_size(value),
+            start,
+            WHAT,
+        )?;
+        Ok(MapHeader { key, value, len })
+    }
+
+    fn read_map_end(&mut self) -> DecodeResult<()> {
+        self.input.leave();
+        Ok(())
+    }
+
+    #[inline]
+    fn read_bool(&mut self) -> DecodeResult<bool> {
+        Ok(self.input.u8("bool")? != 0)
+    }
+
+    #[inline]
+    fn read_byte(&mut self) -> DecodeResult<i8> {
+        Ok(self.input.u8("byte")? as i8)
+    }
+
+    #[inline]
+    fn read_i16(&mut self) -> DecodeResult<i16> {
+        Ok(i16::from_be_bytes(self.input.take_array("i16")?))
+    }
+
+    #[inline]
+    fn read_i32(&mut self) -> DecodeResult<i32> {
+        Ok(i32::from_be_bytes(self.input.take_array("i32")?))
+    }
+
+    #[inline]
+    fn read_i64(&mut self) -> DecodeResult<i64> {
+        Ok(i64::from_be_bytes(self.input.take_array("i64")?))
+    }
+
+    #[inline]
+    fn read_double(&mut self) -> DecodeResult<f64> {
+        Ok(f64::from_bits(u64::from_be_bytes(
+            self.input.take_array("double")?,
+        )))
+    }
+
+    #[inline]
+    fn read_uuid(&mut self) -> DecodeResult<[u8; 16]> {
+        self.input.take_array("uuid")
+    }
+
+    #[inline]
+    fn read_binary(&mut self) -> DecodeResult<&'a [u8]> {
+        let start = self.input.offset();
+        let len = self.read_i32()?;
+        let len = self.input.check_string_len(len.into(), start, "binary")?;
+        self.input.take(len, "binary")
+    }
+
+    #[inline]
+    fn read_bytes(&mut self) -> DecodeResult<Bytes> {
+        let start = self.input.offset();
+        let len = self.read_i32()?;
+        let len = self.input.check_string_len(len.into(), start, "binary")?;
+        self.input.take_bytes(len, "binary")
+    }
+
+    #[inline]
+    fn offset(&self) -> usize {
+        self.input.offset()
+    }
+
+    #[inline]
+    fn remaining(&self) -> usize {
+        self.input.remaining()
+    }
+
+    #[inline]
+    fn limits(&self) -> &DecodeLimits {
+        self.input.limits()
+    }
+}
+
+/// A Binary writer into any `Sink`.
+#[derive(Debug)]
+pub struct BinaryWriter<S> {
+    sink: S,
+    depth: usize,
+}
+
+impl<S: Sink> BinaryWriter<S> {
+    pub fn new(sink: S) -> Self {
+        Self { sink, depth: 0 }
+    }
+
+    pub fn into_inner(self) -> S {
+        self.sink
+    }
+
+    #[inline]
+    fn enter(&mut self) -> EncodeResult {
+        if self.depth >= MAX_WRITE_DEPTH {
+            return Err(EncodeError::DepthExceeded {
+                limit: MAX_WRITE_DEPTH,
+            });
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    #[inline]
+    fn leave(&mut self) -> EncodeResult {
+        self.depth = self.depth.saturating_sub(1);
+        Ok(())
+    }
+
+    #[inline]
+    fn length(&mut self, what: &'static str, len: usize) -> EncodeResult {
+        let len = i32::try_from(len).map_err(|_| EncodeError::TooLong { what, len })?;
+        self.write_i32(len)
+    }
+}
+
+impl<S: Sink> ProtocolWriter for BinaryWriter<S> {
+    fn write_message_begin(&mut self, header: &MessageHeader<&str>) -> EncodeResult {
+        self.write_i32((VERSION_1 | header.kind as u32) as i32)?;
+        self.write_string(header.name)?;
+        self.write_i32(header.seq_id)
+    }
+
+    fn write_message_end(&mut self) -> EncodeResult {
+        Ok(())
+    }
+
+    fn write_struct_begin(&mut self) -> EncodeResult {
+        self.enter()
+    }
+
+    fn write_struct_end(&mut self) -> EncodeResult {
+        self.leave()
+    }
+
+    #[inline]
+    fn write_field_begin(&mut self, header: FieldHeader) -> EncodeResult {
+        self.sink.put_u8(header.ttype as u8);
+        self.write_i16(header.id)
+    }
+
+    #[inline]
+    fn write_field_end(&mut self) -> EncodeResult {
+        Ok(())
+    }
+
+    #[inline]
+    fn write_field_stop(&mut self) -> EncodeResult {
+        self.sink.put_u8(TType::Stop as u8);
+        Ok(())
+    }
+
+    fn write_list_begin(&mut self, header: ListHeader) -> EncodeResult {
+        self.enter()?;
+        self.sink.put_u8(header.elem as u8);
+        self.length("list", header.len)
+    }
+
+    fn write_list_end(&mut self) -> EncodeResult {
+        self.leave()
+    }
+
+    fn write_set_begin(&mut self, header: ListHeader) -> EncodeResult {
+        self.enter()?;
+        self.sink.put_u8(header.elem as u8);
+        self.length("set", header.len)
+    }
+
+    fn write_set_end(&mut self) -> EncodeResult {
+        self.leave()
+    }
+
+    fn write_map_begin(&mut self, header: MapHeader) -> EncodeResult {
+        self.enter()?;
+        self.sink.put_u8(header.key as u8);
+        self.sink.put_u8(header.value as u8);
+        self.length("map", header.len)
+    }
+
+    fn write_map_end(&mut self) -> EncodeResult {
+        self.leave()
+    }
+
+    #[inline]
+    fn write_bool(&mut self, value: bool) -> EncodeResult {
+        self.sink.put_u8(u8::from(value));
+        Ok(())
+    }
+
+    #[inline]
+    fn write_byte(&mut self, value: i8) -> EncodeResult {
+        self.sink.put_u8(value as u8);
+        Ok(())
+    }
+
+    #[inline]
+    fn write_i16(&mut self, value: i16) -> EncodeResult {
+        self.sink.put_slice(&value.to_be_bytes());
+        Ok(())
+    }
+
+    #[inline]
+    fn write_i32(&mut self, value: i32) -> EncodeResult {
+        self.sink.put_slice(&value.to_be_bytes());
+        Ok(())
+    }
+
+    #[inline]
+    fn write_i64(&mut self, value: i64) -> EncodeResult {
+        self.sink.put_slice(&value.to_be_bytes());
+        Ok(())
+    }
+
+    #[inline]
+    fn write_double(&mut self, value: f64) -> EncodeResult {
+        self.sink.put_slice(&value.to_bits().to_be_bytes());
+        Ok(())
+    }
+
+    #[inline]
+    fn write_uuid(&mut self, value: &[u8; 16]) -> EncodeResult {
+        self.sink.put_slice(value);
+        Ok(())
+    }
+
+    #[inline]
+    fn write_binary(&mut self, value: &[u8]) -> EncodeResult {
+        self.length("binary", value.len())?;
+        self.sink.put_slice(value);
+        Ok(())
+    }
+}
