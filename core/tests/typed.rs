@@ -245,6 +245,7 @@ fn enum_encodes_as_i32_and_rejects_unknown_values() {
 }
 
 #[derive(Thrift, Debug, PartialEq)]
+#[thrift(crate = "::faultline_core")]
 struct Defaults {
     #[thrift(id = 1)]
     plain: String,
@@ -641,6 +642,8 @@ fn recursion_past_the_depth_limit_is_an_error_not_a_stack_overflow() {
             }
         };
         assert_eq!(decode_nodes(10).expect("shallow"), chain(10));
+        // The limit is 64 levels: 64 nested structs decode, 65 do not.
+        assert_eq!(decode_nodes(64).expect("at the limit"), chain(64));
         for depth in [65, 100, 100_000] {
             let err = decode_nodes(depth).expect_err("too deep");
             assert!(

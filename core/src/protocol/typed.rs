@@ -8,6 +8,45 @@
 //! The readers already bound every length and container count by the limits and by the
 //! bytes remaining, and count nesting depth; the impls here only check that container
 //! element types match the declared ones, and reserve exactly the (already bounded) count.
+//!
+//! ```
+//! use faultline_core::protocol::{decode_from_slice, encode_to_vec, Binary, DecodeLimits};
+//! use faultline_core::Thrift;
+//!
+//! #[derive(Thrift, Debug, PartialEq)]
+//! struct EchoRequest {
+//!     #[thrift(id = 1)]
+//!     message: String,
+//!     #[thrift(id = 2)]
+//!     trace: Option<i64>,
+//! }
+//!
+//! let request = EchoRequest { message: "hi".into(), trace: None };
+//! let bytes = encode_to_vec::<Binary, _>(&request)?;
+//! assert_eq!(bytes, [0x0B, 0, 1, 0, 0, 0, 2, b'h', b'i', 0]);
+//! let back: EchoRequest = decode_from_slice::<Binary, _>(&bytes, DecodeLimits::default())?;
+//! assert_eq!(back, request);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Every field needs an id, and ids are unique; both are checked at compile time:
+//!
+//! ```compile_fail
+//! #[derive(faultline_core::Thrift)]
+//! struct NoId {
+//!     message: String,
+//! }
+//! ```
+//!
+//! ```compile_fail
+//! #[derive(faultline_core::Thrift)]
+//! struct SameId {
+//!     #[thrift(id = 1)]
+//!     a: String,
+//!     #[thrift(id = 1)]
+//!     b: String,
+//! }
+//! ```
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::{BuildHasher, Hash};
