@@ -168,27 +168,29 @@ fn detect_ttheader(w: &Window<'_>) -> Probe<(Transport, ProtocolId)> {
     })?;
     const WHAT: &str = "a strict binary or compact message after the TTHeader, framed or not";
     let fail = || unknown_transport(payload, WHAT);
-    let at = |i: usize| payload.saturating_add(i);
-    let framed = match protocol {
-        ProtocolId::Compact => {
-            if w.byte(payload, fail())? == COMPACT_ID {
-                false
-            } else {
-                w.byte(at(4), fail())? == COMPACT_ID
-            }
-        }
-        ProtocolId::Binary => {
-            if [w.byte(payload, fail())?, w.byte(at(1), fail())?] == BINARY_V1 {
-                false
-            } else {
-                [w.byte(at(4), fail())?, w.byte(at(5), fail())?] == BINARY_V1
-            }
-        }
-    };
-    match framed {
-        false => Ok((Transport::TTHeader, protocol)),
-        true => Ok((Transport::TTHeaderFramed, protocol)),
+    if has_marker(w, payload, protocol, fail)? {
+        Ok((Transport::TTHeader, protocol))
+    } else if has_marker(w, payload.saturating_add(4), protocol, fail)? {
+        Ok((Transport::TTHeaderFramed, protocol))
+    } else {
+        Err(Stop::Fail(fail()()))
     }
+}
+
+/// Whether a message of `protocol` starts at `at`: `0x82` for Compact, `0x8001` for Binary.
+fn has_marker<F: FnOnce() -> DecodeError>(
+    w: &Window<'_>,
+    at: usize,
+    protocol: ProtocolId,
+    fail: impl Fn() -> F,
+) -> Probe<bool> {
+    let first = w.byte(at, fail())?;
+    Ok(match protocol {
+        ProtocolId::Compact => first == COMPACT_ID,
+        ProtocolId::Binary => {
+            first == BINARY_V1[0] && w.byte(at.saturating_add(1), fail())? == BINARY_V1[1]
+        }
+    })
 }
 
 fn detect_theader(w: &Window<'_>) -> Probe<(Transport, ProtocolId)> {
