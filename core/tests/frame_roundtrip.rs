@@ -154,21 +154,26 @@ fn hi_message() -> Message<Value> {
     }
 }
 
+#[rustfmt::skip]
 fn ttheader_vector() -> Vec<u8> {
     let mut v = vec![
         0x00, 0x00, 0x00, 0x4c, // length: 10 + 40 + 26 = 76
-        0x10, 0x00, // magic
-        0x00, 0x01, // flags: support out of order
+        0x10, 0x00,             // magic
+        0x00, 0x01,             // flags: support out of order
         0x00, 0x00, 0x00, 0x07, // seq id
-        0x00, 0x0a, // header size: 10 words = 40 bytes
-        0x00, // protocol id: binary
-        0x00, // no transforms
+        0x00, 0x0a,             // header size: 10 words = 40 bytes
+        0x00,                   // protocol id: binary
+        0x00,                   // no transforms
+        // ACL token "tok" (Kitex writes it first)
+        0x11, 0x00, 0x03, b't', b'o', b'k',
         // string key/values: 1 pair, "id" -> "x"
-        0x01, 0x00, 0x01, 0x00, 0x02, b'i', b'd', 0x00, 0x01, b'x',
+        0x01, 0x00, 0x01,
+        0x00, 0x02, b'i', b'd', 0x00, 0x01, b'x',
         // int key/values: 2 pairs, ToMethod(9) -> "Echo", RPCTimeout(12) -> "1000"
-        0x10, 0x00, 0x02, 0x00, 0x09, 0x00, 0x04, b'E', b'c', b'h', b'o', 0x00, 0x0c, 0x00, 0x04,
-        b'1', b'0', b'0', b'0', // ACL token "tok"
-        0x11, 0x00, 0x03, b't', b'o', b'k', // padding: 37 -> 40
+        0x10, 0x00, 0x02,
+        0x00, 0x09, 0x00, 0x04, b'E', b'c', b'h', b'o',
+        0x00, 0x0c, 0x00, 0x04, b'1', b'0', b'0', b'0',
+        // padding: 37 -> 40
         0x00, 0x00, 0x00,
     ];
     v.extend_from_slice(BINARY_PAYLOAD);
@@ -215,6 +220,65 @@ fn ttheader_vector_is_what_the_encoder_writes() {
     let out = encode_frame::<Binary, _>(Transport::TTHeader, Some(&header), &hi_message()).unwrap();
     assert_eq!(&out[..], &ttheader_vector()[..]);
     assert_eq!(out.capacity(), out.len());
+}
+
+/// The worked example of the wire research note (int key MsgType(22) = "1", seq 1, binary
+/// call "ping" with empty args), computed from Kitex's encoder, and its framed variant.
+#[test]
+fn kitex_worked_example() {
+    let payload: &[u8] = &[
+        0x80, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x04, 0x70, 0x69, 0x6e, 0x67, 0x00, 0x00, 0x00,
+        0x01, 0x00,
+    ];
+    let head: &[u8] = &[
+        0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x03, 0x00, 0x00, 0x10, 0x00, 0x01,
+        0x00, 0x16, 0x00, 0x01, 0x31, 0x00, 0x00,
+    ];
+    let plain = [&[0x00, 0x00, 0x00, 0x27][..], head, payload].concat();
+    let framed = [
+        &[0x00, 0x00, 0x00, 0x2b][..],
+        head,
+        &[0, 0, 0, 0x11],
+        payload,
+    ]
+    .concat();
+    let mut header = Header::new(ProtocolId::Binary, 1);
+    header.metadata.set_msg_type(MessageType::Call);
+    let message = Message {
+        header: MessageHeader {
+            name: "ping".to_owned(),
+            kind: MessageType::Call,
+            seq_id: 1,
+        },
+        body: Value::Struct(Vec::new()),
+    };
+    for (bytes, transport) in [
+        (plain, Transport::TTHeader),
+        (framed, Transport::TTHeaderFramed),
+    ] {
+        let frame = decode_frame(&bytes, None, None, &limits()).unwrap();
+        assert_eq!(frame.transport, transport);
+        assert_eq!(frame.payload, payload);
+        assert_eq!(frame.header.as_ref(), Some(&header));
+        let out = encode_frame::<Binary, _>(transport, Some(&header), &message).unwrap();
+        assert_eq!(&out[..], &bytes[..], "{transport}");
+    }
+    // The note's THeader example: headers {k: v}, same payload.
+    let theader = [
+        &[0x00, 0x00, 0x00, 0x23, 0x0f, 0xff, 0, 0, 0, 0, 0, 1, 0, 2][..],
+        &[0x00, 0x00, 0x01, 0x01, 0x01, b'k', 0x01, b'v'],
+        payload,
+    ]
+    .concat();
+    let frame = decode_frame(&theader, None, None, &limits()).unwrap();
+    let mut header = Header::new(ProtocolId::Binary, 1);
+    header.metadata.set_string("k", "v");
+    assert_eq!(
+        (frame.transport, frame.header.as_ref()),
+        (Transport::THeader, Some(&header))
+    );
+    let out = encode_frame::<Binary, _>(Transport::THeader, Some(&header), &message).unwrap();
+    assert_eq!(&out[..], &theader[..]);
 }
 
 #[test]

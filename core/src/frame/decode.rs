@@ -38,8 +38,8 @@ impl<'a> Frame<'a> {
     /// otherwise a copy.
     pub fn payload_bytes(&self) -> Bytes {
         match self.owner {
-            Some(owner) => owner.slice_ref(self.payload),
-            None => Bytes::copy_from_slice(self.payload),
+            Some(owner) if within(owner, self.payload) => owner.slice_ref(self.payload),
+            _ => Bytes::copy_from_slice(self.payload),
         }
     }
 
@@ -61,6 +61,13 @@ impl<'a> Frame<'a> {
             ProtocolId::Compact => run(CompactReader::new(self.input(limits))),
         }
     }
+}
+
+/// True when `part` lies inside `whole` (so `Bytes::slice_ref` cannot panic, even if the
+/// caller replaced `Frame::payload`).
+fn within(whole: &[u8], part: &[u8]) -> bool {
+    let (w, p) = (whole.as_ptr_range(), part.as_ptr_range());
+    w.start <= p.start && p.end <= w.end
 }
 
 /// Decodes the frame at the start of `buf`.

@@ -104,12 +104,15 @@ fn unknown_transport(at: usize, expected: &'static str) -> impl FnOnce() -> Deco
     move || DecodeError::new(ErrorKind::UnknownTransport, at, expected)
 }
 
-fn header_too_small() -> DecodeError {
-    DecodeError::new(
-        ErrorKind::BadHeaderSize(0),
-        HEADER_SIZE_OFFSET,
-        "header fixed fields within the frame",
-    )
+/// The frame ends (at `end`) before the fixed header fields do.
+fn header_too_small(end: usize) -> impl Fn() -> DecodeError {
+    move || {
+        DecodeError::new(
+            ErrorKind::BadHeaderSize(0),
+            end,
+            "header fixed fields within the frame",
+        )
+    }
 }
 
 pub(super) fn detect_inner(buf: &[u8]) -> Probe<(Transport, ProtocolId)> {
@@ -142,8 +145,8 @@ pub(super) fn detect_inner(buf: &[u8]) -> Probe<(Transport, ProtocolId)> {
 
 /// Header size in bytes from bytes 12..14, checked like decoding checks it.
 fn header_end(w: &Window<'_>, max_header: usize) -> Probe<usize> {
-    let hi = w.byte(12, header_too_small)?;
-    let lo = w.byte(13, header_too_small)?;
+    let hi = w.byte(12, header_too_small(w.end))?;
+    let lo = w.byte(13, header_too_small(w.end))?;
     let header_len = usize::from(u16::from_be_bytes([hi, lo])) * 4;
     let end = FIXED_LEN + header_len;
     if header_len == 0 || header_len > max_header || end > w.end {
@@ -158,7 +161,7 @@ fn header_end(w: &Window<'_>, max_header: usize) -> Probe<usize> {
 
 fn detect_ttheader(w: &Window<'_>) -> Probe<(Transport, ProtocolId)> {
     let payload = header_end(w, ttheader::MAX_HEADER_LEN)?;
-    let id = w.byte(FIXED_LEN, header_too_small)?;
+    let id = w.byte(FIXED_LEN, header_too_small(w.end))?;
     let protocol = ProtocolId::from_id(u32::from(id)).ok_or_else(|| {
         DecodeError::new(
             ErrorKind::UnknownProtocol(u32::from(id)),

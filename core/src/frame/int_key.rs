@@ -1,6 +1,6 @@
-//! `IntKey`: the integer metadata keys of Kitex TTHeader (`INTKEYVALUE` info blocks),
-//! numbered as Kitex numbers them in `pkg/remote/transmeta/metakey.go` (0..=25), plus
-//! `ClusterShardId` (26), which CloudWeGo's Rust stack (volo) adds after them.
+//! `IntKey`: the integer metadata keys of Kitex TTHeader (`INTKEYVALUE` info blocks), as
+//! Kitex numbers them: 0..=25 from kitex `pkg/remote/transmeta/metakey.go`, and 26, 27 from
+//! `bytedance/gopkg`'s copy of that list (where Kitex's TTHeader codec now lives).
 
 use std::fmt;
 
@@ -76,8 +76,10 @@ int_keys! {
     HttpContentType = 23 => "HTTPContentType",
     RawRingHashKey = 24 => "RawRingHashKey",
     LbType = 25 => "LBType",
-    /// Not in Kitex's metakey.go; volo (CloudWeGo's Rust RPC) numbers it 26.
+    /// gopkg only (volo numbers it 26 too).
     ClusterShardId = 26 => "ClusterShardID",
+    /// gopkg only: the frame type of TTHeader streaming.
+    FrameType = 27 => "FrameType",
 }
 
 impl IntKey {
@@ -116,6 +118,7 @@ mod tests {
         assert_eq!(IntKey::RpcTimeout.number(), 12);
         assert_eq!(IntKey::MsgType.number(), 22);
         assert_eq!(IntKey::LbType.number(), 25);
-        assert_eq!(IntKey::from_u16(27), None);
+        assert_eq!(IntKey::FrameType.number(), 27);
+        assert_eq!(IntKey::from_u16(28), None);
     }
 }

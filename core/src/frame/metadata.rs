@@ -96,11 +96,17 @@ impl Metadata {
         self.int_str(IntKey::FromMethod)
     }
 
-    /// `MsgType` (key 22): Kitex writes the Thrift message type as a decimal string.
+    /// `MsgType` (key 22): Kitex writes the Thrift message type as a decimal string
+    /// (`"1"` call, `"2"` reply, ...); volo's server writes it as one raw byte (`0x02`).
+    /// Both are read; values naming no Thrift message type (Kitex's 5 stream, 6 heartbeat)
+    /// give `None`.
     pub fn msg_type(&self) -> Option<MessageType> {
-        self.int_str(IntKey::MsgType)
-            .and_then(|s| s.parse::<u8>().ok())
-            .and_then(MessageType::from_id)
+        let value = self.int_value(IntKey::MsgType)?;
+        let id = match value.as_ref() {
+            [raw] if !raw.is_ascii_digit() => *raw,
+            text => std::str::from_utf8(text).ok()?.parse::<u8>().ok()?,
+        };
+        MessageType::from_id(id)
     }
 
     /// Sets `MsgType` (key 22).
@@ -163,6 +169,10 @@ mod tests {
         assert_eq!(md.msg_type(), Some(MessageType::Call));
         md.set_int(IntKey::RpcTimeout, "soon");
         assert_eq!(md.rpc_timeout(), None);
+        md.set_int(IntKey::MsgType, Bytes::from_static(&[2]));
+        assert_eq!(md.msg_type(), Some(MessageType::Reply));
+        md.set_int(IntKey::MsgType, "6");
+        assert_eq!(md.msg_type(), None);
     }
 
     #[test]

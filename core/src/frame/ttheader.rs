@@ -7,7 +7,19 @@
 //! `0x10` int key/values (`count u16`, then `key u16 len u16 value`), `0x11` ACL token
 //! (`len u16 token`), and `0x00` padding. As Kitex does, a padding byte is skipped and
 //! parsing continues with the next byte, so trailing zeros end the header and any other
-//! id is `UnknownInfoId`. Header sizes above 64 KiB are refused, as Kitex refuses them.
+//! id is `UnknownInfoId`.
+//!
+//! Sizes: decoding accepts any header the 16-bit word count can express (current Kitex's
+//! `MaxHeaderSize` is 4 x 65535); encoding stays within 64 KiB, the limit of older Kitex
+//! releases, so every Kitex version accepts what faultline writes. Blocks are written in
+//! Kitex's order: ACL token, string key/values, int key/values, padding.
+//!
+//! Transforms: Kitex reads transform ids and ignores them; faultline refuses any with
+//! `UnknownTransform`, since it cannot know what a transform did to the payload.
+//!
+//! Protocol ids: 0 (Binary) and 2 (Compact) are accepted. Kitex itself speaks Binary
+//! (and its own Protobuf, id 3/4) in TTHeader and refuses Compact; faultline accepts
+//! Compact because `ProtocolId` has it, and refuses Protobuf with `UnknownProtocol`.
 
 use bytes::{BufMut, Bytes, BytesMut};
 
@@ -19,8 +31,11 @@ use crate::protocol::{
 };
 
 pub(super) const MAGIC: u16 = 0x1000;
-/// Kitex `MaxHeaderSize`: the largest variable header it accepts, in bytes.
-pub(super) const MAX_HEADER_LEN: usize = 65536;
+/// The largest variable header decoding accepts: all the 16-bit word count can express
+/// (current Kitex's `MaxHeaderSize`).
+pub(super) const MAX_HEADER_LEN: usize = u16::MAX as usize * 4;
+/// The largest variable header encoding writes: older Kitex's `MaxHeaderSize`.
+const MAX_WRITE_HEADER_LEN: usize = 65536;
 
 const INFO_PADDING: u8 = 0x00;
 const INFO_KEY_VALUE: u8 = 0x01;
@@ -143,7 +158,7 @@ fn u16_len(len: usize, what: &'static str) -> EncodeResult<u16> {
 }
 
 /// The exact size of the variable header including padding, after checking that every
-/// count and length fits its `u16` and the whole fits Kitex's 64 KiB.
+/// count and length fits its `u16` and the whole fits older Kitex's 64 KiB.
 pub(super) fn encoded_len(header: &Header) -> EncodeResult<usize> {
     if !header.transforms.is_empty() {
         return Err(EncodeError::Invalid(
@@ -174,9 +189,9 @@ pub(super) fn encoded_len(header: &Header) -> EncodeResult<usize> {
         len = len.saturating_add(3 + token.len());
     }
     let padded = len.saturating_add(3) & !3;
-    if padded > MAX_HEADER_LEN {
+    if padded > MAX_WRITE_HEADER_LEN {
         return Err(EncodeError::TooLong {
-            what: "TTHeader header (Kitex accepts at most 64 KiB)",
+            what: "TTHeader header (older Kitex accepts at most 64 KiB)",
             len: padded,
         });
     }
@@ -186,7 +201,7 @@ pub(super) fn encoded_len(header: &Header) -> EncodeResult<usize> {
 /// Writes the fixed fields and the variable header of `header_len` bytes (from
 /// `encoded_len`, which has checked every length written here).
 pub(super) fn write(out: &mut BytesMut, body_len: u32, header: &Header, header_len: usize) {
-    // header_len <= MAX_HEADER_LEN, so the word count fits u16.
+    // header_len <= MAX_WRITE_HEADER_LEN, so the word count fits u16.
     let words = u16::try_from(header_len / 4).unwrap_or(u16::MAX);
     write_fixed(out, body_len, MAGIC, header.flags, header.seq_id, words);
     let start = out.len();
@@ -197,6 +212,10 @@ pub(super) fn write(out: &mut BytesMut, body_len: u32, header: &Header, header_l
         out.put_u16(bytes.len() as u16);
         out.put_slice(bytes);
     };
+    if let Some(token) = &md.acl_token {
+        out.put_u8(INFO_ACL_TOKEN);
+        put_str(out, token);
+    }
     if !md.strings.is_empty() {
         out.put_u8(INFO_KEY_VALUE);
         out.put_u16(md.strings.len() as u16);
@@ -212,10 +231,6 @@ pub(super) fn write(out: &mut BytesMut, body_len: u32, header: &Header, header_l
             out.put_u16(key);
             put_str(out, value);
         }
-    }
-    if let Some(token) = &md.acl_token {
-        out.put_u8(INFO_ACL_TOKEN);
-        put_str(out, token);
     }
     let written = out.len() - start;
     out.put_bytes(INFO_PADDING, header_len.saturating_sub(written));
