@@ -211,7 +211,7 @@ fn ttheader_vector_decodes_to_its_fields() {
     assert_eq!(header.metadata.rpc_timeout(), Some(Duration::from_secs(1)));
     assert_eq!(header.metadata.acl_token.as_deref(), Some(&b"tok"[..]));
     let mut reader = BinaryReader::new(frame.input(limits()));
-    assert_eq!(Value::decode_message(&mut reader).unwrap(), hi_message());
+    assert_eq!(Message::<Value>::decode(&mut reader).unwrap(), hi_message());
 }
 
 #[test]
@@ -409,7 +409,7 @@ fn old_non_strict_binary_needs_the_transport_named() {
     let frame = decode_frame(v, Some(Transport::Buffered), None, &limits()).unwrap();
     assert_eq!((frame.protocol, frame.len), (ProtocolId::Binary, v.len()));
     let mut reader = BinaryReader::new(frame.input(limits()));
-    assert_eq!(Value::decode_message(&mut reader).unwrap(), hi_message());
+    assert_eq!(Message::<Value>::decode(&mut reader).unwrap(), hi_message());
 }
 
 #[test]

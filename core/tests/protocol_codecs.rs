@@ -44,14 +44,14 @@ fn binary_strict_message_bytes() {
         0,    // stop
     ];
     assert_eq!(bytes, expected);
-    let decoded = Value::decode_message(&mut binary_reader(&bytes)).unwrap();
+    let decoded = Message::<Value>::decode(&mut binary_reader(&bytes)).unwrap();
     assert_eq!(decoded, msg);
 }
 
 #[test]
 fn binary_reads_old_non_strict_header() {
     let bytes: &[u8] = &[0, 0, 0, 4, b'e', b'c', b'h', b'o', 1, 0, 0, 0, 9, 0];
-    let msg = Value::decode_message(&mut binary_reader(bytes)).unwrap();
+    let msg = Message::<Value>::decode(&mut binary_reader(bytes)).unwrap();
     assert_eq!(msg.header.name, "echo");
     assert_eq!(msg.header.kind, MessageType::Call);
     assert_eq!(msg.header.seq_id, 9);
@@ -61,7 +61,7 @@ fn binary_reads_old_non_strict_header() {
 #[test]
 fn binary_rejects_bad_version_with_offset() {
     let err =
-        Value::decode_message(&mut binary_reader(&[0x80, 0x02, 0, 1, 0, 0, 0, 0])).unwrap_err();
+        Message::<Value>::decode(&mut binary_reader(&[0x80, 0x02, 0, 1, 0, 0, 0, 0])).unwrap_err();
     assert_eq!(err.kind, ErrorKind::BadVersion(0x8002_0001));
     assert_eq!(err.offset, 0);
 }
@@ -94,7 +94,7 @@ fn compact_message_and_field_deltas() {
         0x00,
     ];
     assert_eq!(bytes, expected);
-    let decoded = Value::decode_message(&mut compact_reader(&bytes)).unwrap();
+    let decoded = Message::<Value>::decode(&mut compact_reader(&bytes)).unwrap();
     assert_eq!(decoded, msg);
 }
 
@@ -380,8 +380,8 @@ proptest! {
             let _ = skip(&mut BinaryReader::from_slice(&bytes, limits), ttype);
             let _ = skip(&mut CompactReader::from_slice(&bytes, limits), ttype);
         }
-        let _ = Value::decode_message(&mut BinaryReader::from_slice(&bytes, limits));
-        let _ = Value::decode_message(&mut CompactReader::from_slice(&bytes, limits));
+        let _ = Message::<Value>::decode(&mut BinaryReader::from_slice(&bytes, limits));
+        let _ = Message::<Value>::decode(&mut CompactReader::from_slice(&bytes, limits));
     }
 
     #[test]

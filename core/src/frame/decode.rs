@@ -11,9 +11,10 @@ use bytes::Bytes;
 
 use super::detect::{detect_inner, sniff_buffered, sniff_message, Stop};
 use super::{theader, ttheader, Header, Transport};
+use crate::protocol::input::within;
 use crate::protocol::{
     expect_end, skip, BinaryReader, CompactReader, DecodeError, DecodeLimits, DecodeResult,
-    ErrorKind, Input, Message, ProtocolId, ProtocolReader, TType, ThriftType,
+    ErrorKind, Input, Message, MessageBody, ProtocolId, ProtocolReader, TType,
 };
 
 /// One decoded frame: how it was carried, its header, and where its payload is.
@@ -44,14 +45,19 @@ impl<'a> Frame<'a> {
     }
 
     /// A cursor over the payload that reports absolute offsets.
+    /// Binaries read through it are zero-copy when the frame was decoded from `Bytes`.
     pub fn input(&self, limits: DecodeLimits) -> Input<'a> {
-        Input::new(self.payload, self.payload_offset, limits)
+        let input = Input::new(self.payload, self.payload_offset, limits);
+        match self.owner {
+            Some(owner) => input.sharing(owner),
+            None => input,
+        }
     }
 
     /// Decodes the payload as one message with a typed body, in the frame's protocol;
     /// bytes left after the message are `TrailingBytes`.
-    pub fn decode_message<T: ThriftType>(&self, limits: DecodeLimits) -> DecodeResult<Message<T>> {
-        fn run<'b, T: ThriftType, R: ProtocolReader<'b>>(mut r: R) -> DecodeResult<Message<T>> {
+    pub fn decode_message<T: MessageBody>(&self, limits: DecodeLimits) -> DecodeResult<Message<T>> {
+        fn run<'b, T: MessageBody, R: ProtocolReader<'b>>(mut r: R) -> DecodeResult<Message<T>> {
             let message = Message::<T>::decode(&mut r)?;
             expect_end(&r)?;
             Ok(message)
@@ -61,13 +67,6 @@ impl<'a> Frame<'a> {
             ProtocolId::Compact => run(CompactReader::new(self.input(limits))),
         }
     }
-}
-
-/// True when `part` lies inside `whole` (so `Bytes::slice_ref` cannot panic, even if the
-/// caller replaced `Frame::payload`).
-fn within(whole: &[u8], part: &[u8]) -> bool {
-    let (w, p) = (whole.as_ptr_range(), part.as_ptr_range());
-    w.start <= p.start && p.end <= w.end
 }
 
 /// Decodes the frame at the start of `buf`.

@@ -39,6 +39,15 @@ impl<'a> Input<'a> {
         }
     }
 
+    /// The same cursor, reading binaries as zero-copy slices of `owner` when the input lies
+    /// within `owner`'s memory (otherwise unchanged: binaries are copied).
+    pub fn sharing(mut self, owner: &'a Bytes) -> Self {
+        if within(owner, self.buf) {
+            self.owner = Some(owner);
+        }
+        self
+    }
+
     #[inline]
     pub fn offset(&self) -> usize {
         self.base + self.pos
@@ -226,4 +235,10 @@ impl<'a> Input<'a> {
     pub fn depth(&self) -> usize {
         self.depth
     }
+}
+
+/// True when `part` lies inside `whole`'s memory, so `Bytes::slice_ref` cannot panic.
+pub(crate) fn within(whole: &[u8], part: &[u8]) -> bool {
+    let (w, p) = (whole.as_ptr_range(), part.as_ptr_range());
+    w.start <= p.start && p.end <= w.end
 }

@@ -1,4 +1,5 @@
-//! `Message`: a Thrift message envelope around a body (an args or result struct).
+//! `Message`: a Thrift message envelope around a body (an args or result struct), and
+//! `MessageBody`, what a body can be: a typed struct or a schema-less `Value`.
 
 use super::{
     DecodeResult, Encode, EncodeResult, MessageHeader, ProtocolReader, ProtocolWriter, ThriftType,
@@ -23,11 +24,22 @@ impl<B: Encode, N: AsRef<str>> Encode for Message<B, N> {
     }
 }
 
-impl<B: ThriftType> Message<B> {
-    /// Reads an envelope and a typed body.
+/// A message body that can decode itself: any `ThriftType`, or a `Value` (read as a struct).
+pub trait MessageBody: Sized {
+    fn decode_body<'a, R: ProtocolReader<'a>>(reader: &mut R) -> DecodeResult<Self>;
+}
+
+impl<T: ThriftType> MessageBody for T {
+    fn decode_body<'a, R: ProtocolReader<'a>>(reader: &mut R) -> DecodeResult<Self> {
+        T::decode(reader)
+    }
+}
+
+impl<B: MessageBody> Message<B> {
+    /// Reads an envelope and its body.
     pub fn decode<'a, R: ProtocolReader<'a>>(reader: &mut R) -> DecodeResult<Self> {
         let header = reader.read_message_begin()?.to_owned();
-        let body = B::decode(reader)?;
+        let body = B::decode_body(reader)?;
         reader.read_message_end()?;
         Ok(Message { header, body })
     }

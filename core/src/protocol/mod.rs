@@ -4,7 +4,7 @@
 mod binary;
 mod compact;
 mod error;
-mod input;
+pub(crate) mod input;
 mod limits;
 mod message;
 mod reader;
@@ -20,7 +20,7 @@ pub use compact::{CompactReader, CompactWriter};
 pub use error::{DecodeError, DecodeResult, EncodeError, EncodeResult, ErrorKind};
 pub use input::Input;
 pub use limits::DecodeLimits;
-pub use message::Message;
+pub use message::{Message, MessageBody};
 pub use reader::ProtocolReader;
 pub use skip::{skip, skip_message};
 pub use ttype::{FieldHeader, ListHeader, MapHeader, MessageHeader, MessageType, TType};

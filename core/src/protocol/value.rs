@@ -6,7 +6,7 @@ use bytes::Bytes;
 
 use super::{
     DecodeResult, Encode, EncodeError, EncodeResult, ErrorKind, FieldHeader, ListHeader, MapHeader,
-    Message, ProtocolReader, ProtocolWriter, TType,
+    MessageBody, ProtocolReader, ProtocolWriter, TType,
 };
 
 /// Any Thrift value. Strings and binaries share `Binary`; doubles compare by bit pattern so
@@ -159,15 +159,11 @@ impl Value {
             }
         })
     }
+}
 
-    /// Decodes a whole message: envelope and body struct.
-    pub fn decode_message<'a, R: ProtocolReader<'a>>(
-        reader: &mut R,
-    ) -> DecodeResult<Message<Value>> {
-        let header = reader.read_message_begin()?.to_owned();
-        let body = Value::decode(reader, TType::Struct)?;
-        reader.read_message_end()?;
-        Ok(Message { header, body })
+impl MessageBody for Value {
+    fn decode_body<'a, R: ProtocolReader<'a>>(reader: &mut R) -> DecodeResult<Self> {
+        Value::decode(reader, TType::Struct)
     }
 }
 

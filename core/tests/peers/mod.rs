@@ -83,7 +83,7 @@ pub fn fl_decode_with(
 /// faultline's decoding of one message filling all of `bytes`.
 pub fn fl_decode_message(bytes: &[u8], proto: Proto) -> DecodeResult<Message<Value>> {
     fn go<'a, R: ProtocolReader<'a>>(mut r: R) -> DecodeResult<Message<Value>> {
-        let m = Value::decode_message(&mut r)?;
+        let m = Message::<Value>::decode(&mut r)?;
         expect_end(&r)?;
         Ok(m)
     }
