@@ -1,6 +1,7 @@
 //! Thrift protocols: Binary and Compact readers and writers, the dynamic `Value` tree,
 //! `skip`, typed messages, and the limits and errors every decoder shares.
 
+mod application_exception;
 mod binary;
 mod compact;
 mod error;
@@ -15,6 +16,7 @@ mod value;
 mod varint;
 mod writer;
 
+pub use application_exception::ApplicationException;
 pub use binary::{BinaryReader, BinaryWriter};
 pub use compact::{CompactReader, CompactWriter};
 pub use error::{DecodeError, DecodeResult, EncodeError, EncodeResult, ErrorKind};
