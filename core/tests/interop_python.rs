@@ -10,6 +10,14 @@
 //! - faultline encodes, Python decodes to the same typed values (and `skip`s them exactly);
 //! - where both encodings are canonical (Binary strict, Compact) the bytes are identical.
 //!
+//! The same table goes through TFramedTransport and through THeaderTransport (0x0FFF) with
+//! Binary and Compact payloads and several key/value header sets and flags, both ways:
+//! faultline's `decode_frame` (with detection) reads Python's frames, header, sequence id
+//! and key/values intact, Python reads `encode_frame`'s, and the frames are byte-identical.
+//! Python's own THeader transport detection classifies faultline's Buffered, Framed and
+//! THeader output. Where faultline is stricter on purpose (zlib transform, non-UTF-8 keys,
+//! undetectable non-strict framed Binary) the tests pin the refusal.
+//!
 //! The live tests need `python3` with `thrift` importable. Without it they print a skip
 //! notice, unless `CI` is set, where they fail. `tests/interop/vectors/` holds bytes that
 //! Python produced (regenerate with `tests/interop/python/regen.py`); the vector tests
@@ -20,9 +28,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
+use faultline_core::frame::{decode_frame, encode_frame, Frame, Header, Metadata, Transport};
 use faultline_core::protocol::{
     encode_to_vec, expect_end, Binary, BinaryReader, Compact, CompactReader, DecodeError,
-    DecodeLimits, Field, Message, MessageHeader, MessageType, ProtocolReader, TType, Value,
+    DecodeLimits, ErrorKind, Field, Message, MessageHeader, MessageType, ProtocolId,
+    ProtocolReader, TType, Value,
 };
 use serde_json::{json, Value as J};
 
@@ -1010,37 +1020,39 @@ fn python_strict_reader_refuses_non_strict_header() {
     );
 }
 
-/// Python's THeader server-side detection classifies faultline's unframed (Buffered) and
-/// 4-byte-length-prefixed output by the same first-bytes rules a Kitex server uses.
+/// Python's THeader server-side detection (every client type allowed) classifies
+/// faultline's Buffered, Framed and THeader frames by the same first-bytes rules a Kitex
+/// server uses, and reads the message from each.
 #[test]
-fn python_detects_faultline_buffered_and_length_prefixed_output() {
+fn python_detects_faultline_transports() {
     if !peer_available() {
         return;
     }
     let call = Top::Message(msg("ping", MessageType::Call, 77, st(vec![(1, s("é"))])));
-    // (proto, length-prefixed, THeaderClientType Python must report)
+    // (proto, transport, THeaderClientType Python must report)
     let variants = [
-        (Proto::Binary, false, 2),  // UNFRAMED_BINARY
-        (Proto::Compact, false, 4), // UNFRAMED_COMPACT
-        (Proto::Binary, true, 1),   // FRAMED_BINARY
-        (Proto::Compact, true, 3),  // FRAMED_COMPACT
+        (Proto::Binary, Transport::Buffered, 2),  // UNFRAMED_BINARY
+        (Proto::Compact, Transport::Buffered, 4), // UNFRAMED_COMPACT
+        (Proto::Binary, Transport::Framed, 1),    // FRAMED_BINARY
+        (Proto::Compact, Transport::Framed, 3),   // FRAMED_COMPACT
+        (Proto::Binary, Transport::THeader, 0),   // HEADERS
+        (Proto::Compact, Transport::THeader, 0),  // HEADERS
     ];
     let requests: Vec<J> = variants
         .iter()
-        .map(|&(proto, prefixed, _)| {
-            let mut bytes = call.encode(proto);
-            if prefixed {
-                let len = u32::try_from(bytes.len()).unwrap().to_be_bytes();
-                bytes.splice(0..0, len);
-            }
+        .map(|&(proto, transport, _)| {
+            let header = Header::new(protocol_id(proto), 77);
+            let header = transport.has_header().then_some(&header);
+            let bytes = encode_frame_as(proto, transport, header, &call);
             json!({"op": "decode", "transport": "detect", "kind": "message",
                    "hex": hex(&bytes), "expect": call.json()})
         })
         .collect();
-    for (&(proto, prefixed, client_type), response) in variants.iter().zip(run_peer(&requests)) {
-        let what = format!("{proto:?} prefixed={prefixed}");
+    for (&(proto, transport, client_type), response) in variants.iter().zip(run_peer(&requests)) {
+        let what = format!("{proto:?} {transport:?}");
         assert_eq!(response["ok"], true, "{what}: {response}");
         assert_eq!(response["client_type"], client_type, "{what}");
+        assert_eq!(response["protocol_id"], protocol_id(proto) as u8, "{what}");
         assert_eq!(response["message"], *call.json(), "{what}");
         assert_eq!(response["trailing"], 0, "{what}");
     }
@@ -1056,8 +1068,28 @@ fn vectors_dir() -> PathBuf {
 struct Vector {
     file: String,
     proto: Proto,
+    /// `None` for a bare message or struct, else "framed" or "header".
+    transport: Option<String>,
+    /// THeader key/values as `[[key_hex, value_hex], ...]`, and flags.
+    headers: J,
+    flags: u16,
     top: Top,
     bytes: Vec<u8>,
+}
+
+impl Vector {
+    /// The peer request that produced this vector.
+    fn encode_request(&self) -> J {
+        let mut request = self.top.encode_request(self.proto);
+        if let Some(transport) = &self.transport {
+            request["transport"] = json!(transport);
+        }
+        if self.transport.as_deref() == Some("header") {
+            request["headers"] = self.headers.clone();
+            request["flags"] = json!(self.flags);
+        }
+        request
+    }
 }
 
 fn proto_from_name(name: &str) -> Proto {
@@ -1067,8 +1099,9 @@ fn proto_from_name(name: &str) -> Proto {
         .unwrap_or_else(|| panic!("unknown protocol {name:?}"))
 }
 
-/// The protocol-level vectors (`<case>.<proto>.hex`) listed by `cases.json`.
-fn protocol_vectors() -> Vec<Vector> {
+/// Every vector `cases.json` lists: `<case>.<proto>.hex`, and `<case>.<proto>.<transport>.hex`
+/// for the transports a case names (THeader not for binary-nonstrict).
+fn committed_vectors() -> Vec<Vector> {
     let dir = vectors_dir();
     let index: J = serde_json::from_slice(
         &std::fs::read(dir.join("cases.json")).expect("tests/interop/vectors/cases.json"),
@@ -1082,17 +1115,37 @@ fn protocol_vectors() -> Vec<Vector> {
         } else {
             Top::Struct(case["struct"].clone())
         };
+        let transports: Vec<Option<String>> = std::iter::once(None)
+            .chain(
+                case.get("transports")
+                    .and_then(J::as_array)
+                    .into_iter()
+                    .flatten()
+                    .map(|t| Some(t.as_str().expect("transport name").to_owned())),
+            )
+            .collect();
         for proto in case["protocols"].as_array().expect("protocols") {
             let proto = proto_from_name(proto.as_str().expect("protocol name"));
-            let file = format!("{name}.{}.hex", proto.peer_name());
-            let text = std::fs::read_to_string(dir.join(&file))
-                .unwrap_or_else(|e| panic!("{file}: {e} (run tests/interop/python/regen.py)"));
-            vectors.push(Vector {
-                bytes: hex_decode(text.trim()),
-                file,
-                proto,
-                top: top.clone(),
-            });
+            for transport in &transports {
+                let file = match transport.as_deref() {
+                    None => format!("{name}.{}.hex", proto.peer_name()),
+                    Some("header") if proto == Proto::BinaryNonStrict => continue,
+                    Some(t) => format!("{name}.{}.{t}.hex", proto.peer_name()),
+                };
+                let text = std::fs::read_to_string(dir.join(&file))
+                    .unwrap_or_else(|e| panic!("{file}: {e} (run tests/interop/python/regen.py)"));
+                vectors.push(Vector {
+                    bytes: hex_decode(text.trim()),
+                    file,
+                    proto,
+                    transport: transport.clone(),
+                    headers: case.get("headers").cloned().unwrap_or_else(|| json!([])),
+                    flags: case
+                        .get("flags")
+                        .map_or(0, |f| u16::try_from(int(f)).expect("flags are u16")),
+                    top: top.clone(),
+                });
+            }
         }
     }
     vectors
@@ -1102,7 +1155,10 @@ fn protocol_vectors() -> Vec<Vector> {
 /// and (for canonical encodings) re-encodes it to the very same bytes.
 #[test]
 fn committed_python_vectors_decode_and_reencode() {
-    let vectors = protocol_vectors();
+    let vectors: Vec<Vector> = committed_vectors()
+        .into_iter()
+        .filter(|v| v.transport.is_none())
+        .collect();
     assert!(
         vectors.len() >= 19,
         "vectors went missing: {}",
@@ -1131,11 +1187,8 @@ fn committed_python_vectors_match_live_python() {
     if !peer_available() {
         return;
     }
-    let vectors = protocol_vectors();
-    let requests: Vec<J> = vectors
-        .iter()
-        .map(|v| v.top.encode_request(v.proto))
-        .collect();
+    let vectors = committed_vectors();
+    let requests: Vec<J> = vectors.iter().map(Vector::encode_request).collect();
     for (v, response) in vectors.iter().zip(run_peer(&requests)) {
         let live = ok_hex(&response).unwrap_or_else(|e| panic!("{}: {e}", v.file));
         assert_eq!(
@@ -1145,4 +1198,490 @@ fn committed_python_vectors_match_live_python() {
             v.file
         );
     }
+}
+
+// ------------------------------------------------------------------ transports
+
+/// The message cases (transports carry messages, not bare structs).
+fn message_tops() -> Vec<(String, Top)> {
+    tops()
+        .into_iter()
+        .filter(|(_, t)| matches!(t, Top::Message(_)))
+        .collect()
+}
+
+fn protocol_id(proto: Proto) -> ProtocolId {
+    match proto {
+        Proto::Compact => ProtocolId::Compact,
+        _ => ProtocolId::Binary,
+    }
+}
+
+/// faultline's frame of `message` in `transport`.
+fn encode_frame_as(
+    proto: Proto,
+    transport: Transport,
+    header: Option<&Header>,
+    top: &Top,
+) -> Vec<u8> {
+    let Decoded::Message(message) = top.expected() else {
+        panic!("transports carry messages")
+    };
+    match proto {
+        Proto::Compact => encode_frame::<Compact, _>(transport, header, &message),
+        _ => encode_frame::<Binary, _>(transport, header, &message),
+    }
+    .expect("faultline encodes the frame")
+    .to_vec()
+}
+
+/// The message in `frame`'s payload, decoded as a `Value` tree in the frame's protocol.
+fn frame_message(frame: &Frame<'_>) -> Result<Message<Value>, DecodeError> {
+    fn run<'a, R: ProtocolReader<'a>>(mut reader: R) -> Result<Message<Value>, DecodeError> {
+        let message = Value::decode_message(&mut reader)?;
+        expect_end(&reader)?;
+        Ok(message)
+    }
+    let limits = DecodeLimits::default();
+    match frame.protocol {
+        ProtocolId::Binary => run(BinaryReader::new(frame.input(limits))),
+        ProtocolId::Compact => run(CompactReader::new(frame.input(limits))),
+    }
+}
+
+/// Checks one frame faultline decoded from Python's bytes; pushes what disagrees.
+fn check_frame(
+    what: &str,
+    proto: Proto,
+    top: &Top,
+    bytes: &[u8],
+    frame: &Frame<'_>,
+    transport: Transport,
+    failures: &mut Vec<String>,
+) {
+    if frame.transport != transport || frame.protocol != protocol_id(proto) {
+        failures.push(format!(
+            "{what}: faultline saw {:?}/{:?}, expected {transport:?}/{:?}",
+            frame.transport,
+            frame.protocol,
+            protocol_id(proto)
+        ));
+    }
+    if frame.len != bytes.len() {
+        failures.push(format!(
+            "{what}: frame len {} of {}",
+            frame.len,
+            bytes.len()
+        ));
+    }
+    let Decoded::Message(expected) = top.expected().normal(proto) else {
+        unreachable!("message tops only")
+    };
+    match frame_message(frame) {
+        Ok(m) => {
+            let m = Message {
+                header: m.header,
+                body: proto.normal(&m.body),
+            };
+            if m != expected {
+                failures.push(format!("{what}: payload decoded to {m:?}"));
+            }
+        }
+        Err(e) => failures.push(format!("{what}: payload: {e:?}")),
+    }
+}
+
+/// Checks Python's decoding of a faultline frame; pushes what disagrees.
+fn check_python_read(
+    what: &str,
+    proto: Proto,
+    top: &Top,
+    response: &J,
+    failures: &mut Vec<String>,
+) {
+    if response["ok"] != true {
+        failures.push(format!(
+            "{what}: Python cannot read faultline's frame: {}",
+            response["error"]
+        ));
+        return;
+    }
+    let got = proto.normal_json(&response["message"]);
+    if got != proto.normal_json(top.json()) {
+        failures.push(format!("{what}: Python read {}", brief(&got)));
+    }
+    if response["trailing"] != 0 || response["frame_trailing"] != 0 {
+        failures.push(format!("{what}: Python left bytes: {response}"));
+    }
+}
+
+/// TFramedTransport both ways, Binary strict, Binary non-strict and Compact: identical bytes
+/// where the protocol is canonical, and faultline's detection finds Framed.
+#[test]
+fn framed_both_directions() {
+    if !peer_available() {
+        return;
+    }
+    let tops = message_tops();
+    let mut failures = Vec::new();
+    for proto in Proto::ALL {
+        let ours: Vec<Vec<u8>> = tops
+            .iter()
+            .map(|(_, t)| encode_frame_as(proto, Transport::Framed, None, t))
+            .collect();
+        let mut requests = Vec::new();
+        for ((_, top), bytes) in tops.iter().zip(&ours) {
+            let mut encode = top.encode_request(proto);
+            encode["transport"] = json!("framed");
+            let mut decode = top.decode_request(proto, bytes);
+            decode["transport"] = json!("framed");
+            requests.extend([encode, decode]);
+        }
+        let responses = run_peer(&requests);
+        for (((name, top), ours), answers) in tops.iter().zip(&ours).zip(responses.chunks(2)) {
+            let what = format!("{name} [framed {}]", proto.peer_name());
+            let theirs = match ok_hex(&answers[0]) {
+                Ok(b) => b,
+                Err(e) => {
+                    failures.push(format!("{what}: Python could not encode: {e}"));
+                    continue;
+                }
+            };
+            if proto.canonical() && theirs != *ours {
+                failures.push(format!(
+                    "{what}: bytes differ at {}\n  python:    {}\n  faultline: {}",
+                    first_difference(&theirs, ours),
+                    hex(&theirs),
+                    hex(ours)
+                ));
+            }
+            let limits = DecodeLimits::default();
+            // Told the transport, faultline reads every variant (non-strict included).
+            match decode_frame(&theirs, Some(Transport::Framed), None, &limits) {
+                Ok(frame) => check_frame(
+                    &what,
+                    proto,
+                    top,
+                    &theirs,
+                    &frame,
+                    Transport::Framed,
+                    &mut failures,
+                ),
+                Err(e) => failures.push(format!("{what}: faultline cannot decode: {e:?}")),
+            }
+            // Detected, as a server sees it: Framed + strict Binary or Compact.
+            if proto.canonical() {
+                match decode_frame(&theirs, None, None, &limits) {
+                    Ok(frame) => check_frame(
+                        &format!("{what} detected"),
+                        proto,
+                        top,
+                        &theirs,
+                        &frame,
+                        Transport::Framed,
+                        &mut failures,
+                    ),
+                    Err(e) => failures.push(format!("{what}: faultline detection: {e:?}")),
+                }
+            }
+            check_python_read(&what, proto, top, &answers[1], &mut failures);
+        }
+    }
+    assert_no_failures(failures);
+}
+
+/// THeader header sets exchanged: none, one, awkward (empty, non-ASCII, arbitrary bytes, a
+/// 300-byte value), and 130 pairs (a two-byte varint count). Keys sorted, as faultline's
+/// `Metadata` orders them, so the bytes can be compared.
+fn header_sets() -> Vec<(&'static str, Vec<(Vec<u8>, Vec<u8>)>)> {
+    let kv = |k: &str, v: &[u8]| (k.as_bytes().to_vec(), v.to_vec());
+    let mut sets = vec![
+        ("no_headers", vec![]),
+        ("one", vec![kv("k", b"v")]),
+        (
+            "awkward",
+            vec![
+                kv("", b""),
+                kv("bin", &[0x00, 0xff, 0x80]),
+                kv("long", &[b'x'; 300]),
+                kv("ключ", "значение".as_bytes()),
+            ],
+        ),
+        (
+            "many",
+            (0..130)
+                .map(|i| kv(&format!("key{i:03}"), format!("value{i}").as_bytes()))
+                .collect(),
+        ),
+    ];
+    for (_, pairs) in &mut sets {
+        pairs.sort();
+    }
+    sets
+}
+
+fn headers_json(pairs: &[(Vec<u8>, Vec<u8>)]) -> J {
+    J::Array(pairs.iter().map(|(k, v)| json!([hex(k), hex(v)])).collect())
+}
+
+fn metadata_of(pairs: &[(Vec<u8>, Vec<u8>)]) -> Metadata {
+    let mut metadata = Metadata::default();
+    for (k, v) in pairs {
+        metadata.set_string(String::from_utf8(k.clone()).expect("UTF-8 key"), v.clone());
+    }
+    metadata
+}
+
+/// THeaderTransport/THeaderProtocol both ways with Binary and Compact payloads: the key/value
+/// headers, flags and sequence id arrive intact, and the bytes are identical.
+#[test]
+fn theader_both_directions() {
+    if !peer_available() {
+        return;
+    }
+    let tops = message_tops();
+    let mut failures = Vec::new();
+    for proto in [Proto::Binary, Proto::Compact] {
+        for (set_name, pairs) in header_sets() {
+            for flags in [0u16, Header::FLAG_SUPPORT_OUT_OF_ORDER] {
+                let mut requests = Vec::new();
+                let mut ours = Vec::new();
+                for (_, top) in &tops {
+                    let Decoded::Message(m) = top.expected() else {
+                        unreachable!()
+                    };
+                    let header = Header {
+                        flags,
+                        seq_id: m.header.seq_id,
+                        protocol: protocol_id(proto),
+                        transforms: vec![],
+                        metadata: metadata_of(&pairs),
+                    };
+                    let bytes = encode_frame_as(proto, Transport::THeader, Some(&header), top);
+                    let mut encode = top.encode_request(proto);
+                    encode["transport"] = json!("header");
+                    encode["headers"] = headers_json(&pairs);
+                    encode["flags"] = json!(flags);
+                    let mut decode = top.decode_request(proto, &bytes);
+                    decode["transport"] = json!("header");
+                    requests.extend([encode, decode]);
+                    ours.push((header, bytes));
+                }
+                let responses = run_peer(&requests);
+                for (((name, top), (header, ours)), answers) in
+                    tops.iter().zip(&ours).zip(responses.chunks(2))
+                {
+                    let what = format!(
+                        "{name} [theader {} {set_name} flags={flags}]",
+                        proto.peer_name()
+                    );
+                    match ok_hex(&answers[0]) {
+                        Err(e) => failures.push(format!("{what}: Python could not encode: {e}")),
+                        Ok(theirs) => {
+                            if theirs != *ours {
+                                failures.push(format!(
+                                    "{what}: bytes differ at {}\n  python:    {}\n  faultline: {}",
+                                    first_difference(&theirs, ours),
+                                    hex(&theirs),
+                                    hex(ours)
+                                ));
+                            }
+                            match decode_frame(&theirs, None, None, &DecodeLimits::default()) {
+                                Ok(frame) => {
+                                    check_frame(
+                                        &what,
+                                        proto,
+                                        top,
+                                        &theirs,
+                                        &frame,
+                                        Transport::THeader,
+                                        &mut failures,
+                                    );
+                                    if frame.header.as_ref() != Some(header) {
+                                        failures.push(format!(
+                                            "{what}: header {:?}, expected {header:?}",
+                                            frame.header
+                                        ));
+                                    }
+                                }
+                                Err(e) => {
+                                    failures.push(format!("{what}: faultline cannot decode: {e:?}"))
+                                }
+                            }
+                        }
+                    }
+                    let read = &answers[1];
+                    check_python_read(&what, proto, top, read, &mut failures);
+                    if read["ok"] == true {
+                        let expect = json!({
+                            "client_type": 0, // THeaderClientType.HEADERS
+                            "protocol_id": protocol_id(proto) as u8,
+                            "headers": headers_json(&pairs),
+                            "seq_id": header.seq_id,
+                            "flags": flags,
+                        });
+                        let got = json!({
+                            "client_type": read["client_type"],
+                            "protocol_id": read["protocol_id"],
+                            "headers": read["headers"],
+                            "seq_id": read["seq_id"],
+                            "flags": read["flags"],
+                        });
+                        if got != expect {
+                            failures.push(format!(
+                                "{what}: Python's header view {got}, expected {expect}"
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert_no_failures(failures);
+}
+
+/// The THeader sequence id is the header's own field: Python reports the header's even when
+/// faultline writes one different from the message's.
+#[test]
+fn theader_seq_id_is_read_from_the_header() {
+    if !peer_available() {
+        return;
+    }
+    let top = Top::Message(msg("m", MessageType::Call, 9, st(vec![])));
+    let header = Header::new(ProtocolId::Binary, -5);
+    let bytes = encode_frame_as(Proto::Binary, Transport::THeader, Some(&header), &top);
+    let mut decode = top.decode_request(Proto::Binary, &bytes);
+    decode["transport"] = json!("header");
+    let read = &run_peer(&[decode])[0];
+    assert_eq!(read["ok"], true, "{read}");
+    assert_eq!(read["seq_id"], -5);
+    assert_eq!(read["message"]["seqid"], 9);
+}
+
+/// Where faultline is stricter than Python's THeader, on purpose (see frame/theader.rs):
+/// a zlib-transformed frame and a non-UTF-8 key are refused with a structured error.
+#[test]
+fn theader_features_faultline_refuses() {
+    if !peer_available() {
+        return;
+    }
+    let top = Top::Message(msg("m", MessageType::Call, 1, st(vec![(1, s("z"))])));
+    let mut zlib = top.encode_request(Proto::Binary);
+    zlib["transport"] = json!("header");
+    zlib["zlib"] = json!(true);
+    let mut bad_key = top.encode_request(Proto::Binary);
+    bad_key["transport"] = json!("header");
+    bad_key["headers"] = json!([["ff", "00"]]);
+    let responses = run_peer(&[zlib, bad_key]);
+    let limits = DecodeLimits::default();
+
+    let zlib = ok_hex(&responses[0]).expect("Python writes zlib");
+    let err = decode_frame(&zlib, None, None, &limits).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::UnknownTransform(1), "{err:?}");
+    assert_eq!(
+        err.offset, 16,
+        "14 fixed bytes, protocol id, count, then the transform id"
+    );
+
+    let bad_key = ok_hex(&responses[1]).expect("Python writes a non-UTF-8 key");
+    let err = decode_frame(&bad_key, None, None, &limits).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::InvalidUtf8, "{err:?}");
+}
+
+/// Without Python: faultline decodes the committed Framed and THeader frames Python wrote
+/// (transport, protocol, flags, sequence id, key/values, message) and re-encodes them to the
+/// same bytes.
+#[test]
+fn committed_python_frame_vectors_decode_and_reencode() {
+    let vectors: Vec<Vector> = committed_vectors()
+        .into_iter()
+        .filter(|v| v.transport.is_some())
+        .collect();
+    assert!(
+        vectors.len() >= 7,
+        "frame vectors went missing: {}",
+        vectors.len()
+    );
+    let limits = DecodeLimits::default();
+    for v in &vectors {
+        let transport = match v.transport.as_deref() {
+            Some("framed") => Transport::Framed,
+            Some("header") => Transport::THeader,
+            other => panic!("{}: unknown transport {other:?}", v.file),
+        };
+        // Non-strict Binary has no marker a server could detect; it is read when told.
+        let told = (!v.proto.canonical()).then_some(transport);
+        let frame = decode_frame(&v.bytes, told, None, &limits)
+            .unwrap_or_else(|e| panic!("{}: faultline cannot decode: {e:?}", v.file));
+        let mut failures = Vec::new();
+        check_frame(
+            &v.file,
+            v.proto,
+            &v.top,
+            &v.bytes,
+            &frame,
+            transport,
+            &mut failures,
+        );
+        assert_no_failures(failures);
+        let Decoded::Message(message) = v.top.expected() else {
+            panic!("{}: frames carry messages", v.file)
+        };
+        let header = (transport == Transport::THeader).then(|| {
+            let pairs: Vec<(Vec<u8>, Vec<u8>)> = v
+                .headers
+                .as_array()
+                .expect("headers")
+                .iter()
+                .map(|kv| {
+                    let k = hex_decode(kv[0].as_str().expect("key hex"));
+                    (k, hex_decode(kv[1].as_str().expect("value hex")))
+                })
+                .collect();
+            Header {
+                flags: v.flags,
+                seq_id: message.header.seq_id,
+                protocol: protocol_id(v.proto),
+                transforms: vec![],
+                metadata: metadata_of(&pairs),
+            }
+        });
+        assert_eq!(frame.header, header, "{}", v.file);
+        if v.proto.canonical() {
+            let ours = encode_frame_as(v.proto, transport, header.as_ref(), &v.top);
+            assert_eq!(hex(&ours), hex(&v.bytes), "{}", v.file);
+        }
+    }
+}
+
+/// Old non-strict Binary in a frame has no marker at byte 4: Python's THeader detection and
+/// faultline's (as a Kitex server's) both refuse to guess, and both read it when told.
+#[test]
+fn non_strict_framed_is_read_when_told_never_detected() {
+    if !peer_available() {
+        return;
+    }
+    let call = Top::Message(msg("old", MessageType::Call, 3, st(vec![(1, i32v(1))])));
+    let mut encode = call.encode_request(Proto::BinaryNonStrict);
+    encode["transport"] = json!("framed");
+    let bytes = ok_hex(&run_peer(&[encode])[0]).expect("Python writes it");
+    let detect =
+        json!({"op": "decode", "transport": "detect", "kind": "message", "hex": hex(&bytes)});
+    let response = &run_peer(&[detect])[0];
+    assert_eq!(response["ok"], false, "{response}");
+    assert!(
+        response["error"]
+            .as_str()
+            .unwrap()
+            .contains("Could not detect client transport type"),
+        "{response}"
+    );
+    let limits = DecodeLimits::default();
+    let err = decode_frame(&bytes, None, None, &limits).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::UnknownTransport, "{err:?}");
+    let frame = decode_frame(&bytes, Some(Transport::Framed), None, &limits).unwrap();
+    assert_eq!(
+        frame_message(&frame).unwrap(),
+        message_from_json(call.json())
+    );
 }

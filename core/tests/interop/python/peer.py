@@ -28,8 +28,9 @@ Requests:
   {"op": "encode", "proto": P, "transport": X, "message": M}   or "struct": V instead of M
      P: "binary" (strict write), "binary-nonstrict" (strictWrite=False), "compact"
      X: "none" (TMemoryBuffer), "framed" (TFramedTransport), "header" (THeaderTransport,
-        sub-protocol from P; "headers": {"key": "value"} set with set_header,
-        "flags": n sets the transport's flags)
+        sub-protocol from P; "headers": [[key_hex, value_hex], ...] set with set_header
+        in that order, "flags": n sets the transport's flags, "zlib": true adds the
+        zlib transform)
      -> {"ok": true, "hex": "..."}
   {"op": "decode", "proto": P, "transport": X, "kind": "message"|"struct", "hex": "...",
    "expect": optional typed value or message, used only to choose readString over
@@ -37,7 +38,9 @@ Requests:
      X may also be "detect": THeaderTransport allowing every client type, so Python's
      own transport detection decides what the bytes are.
      -> {"ok": true, "message"|"struct": ..., "trailing": bytes left unread,
-         and for header/detect: "client_type", "protocol_id", "headers", "seq_id", "flags"}
+         and for header/detect: "client_type" (THeaderClientType), "protocol_id",
+         "headers" ([[key_hex, value_hex], ...] in the order read), "seq_id", "flags",
+         and for framed/header/detect "frame_trailing": frame bytes left unread}
   {"op": "skip", "proto": P, "kind": "message"|"struct", "hex": "..."}
      TProtocol.skip over the whole input -> {"ok": true, "trailing": n}
 Any failure -> {"ok": false, "error": "<exception type>: <message>"}.
@@ -58,6 +61,7 @@ try:
     from thrift.transport.THeaderTransport import (
         THeaderClientType,
         THeaderSubprotocolID,
+        THeaderTransformID,
         THeaderTransport,
     )
 except ImportError as exc:  # pragma: no cover - reported to the Rust test
@@ -189,8 +193,10 @@ def encode(req):
         trans.flags = req.get("flags", 0)
         p = THeaderProtocol(trans, (THeaderClientType.HEADERS,),
                             header_subprotocol(req["proto"]))
-        for k, v in req.get("headers", {}).items():
-            p.set_header(k.encode("utf-8"), v.encode("utf-8"))
+        for k, v in req.get("headers", []):
+            p.set_header(bytes.fromhex(k), bytes.fromhex(v))
+        if req.get("zlib"):
+            p.add_transform(THeaderTransformID.ZLIB)
         write_top(p, req)
         trans.flush()
     else:
@@ -314,8 +320,7 @@ def decode(req):
         read_top(p, req, result)
         result["client_type"] = trans._client_type
         result["protocol_id"] = trans.protocol_id
-        result["headers"] = {k.decode("utf-8"): v.decode("utf-8")
-                             for k, v in trans.get_headers().items()}
+        result["headers"] = [[k.hex(), v.hex()] for k, v in trans.get_headers().items()]
         result["seq_id"] = trans.sequence_id
         result["flags"] = trans.flags
         result["frame_trailing"] = len(trans.cstringio_buf.read())
