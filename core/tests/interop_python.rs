@@ -1390,10 +1390,13 @@ fn framed_both_directions() {
     assert_no_failures(failures);
 }
 
+/// THeader key/value pairs, raw bytes, in wire order.
+type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// THeader header sets exchanged: none, one, awkward (empty, non-ASCII, arbitrary bytes, a
 /// 300-byte value), and 130 pairs (a two-byte varint count). Keys sorted, as faultline's
 /// `Metadata` orders them, so the bytes can be compared.
-fn header_sets() -> Vec<(&'static str, Vec<(Vec<u8>, Vec<u8>)>)> {
+fn header_sets() -> Vec<(&'static str, Pairs)> {
     let kv = |k: &str, v: &[u8]| (k.as_bytes().to_vec(), v.to_vec());
     let mut sets = vec![
         ("no_headers", vec![]),
@@ -1628,7 +1631,7 @@ fn committed_python_frame_vectors_decode_and_reencode() {
             panic!("{}: frames carry messages", v.file)
         };
         let header = (transport == Transport::THeader).then(|| {
-            let pairs: Vec<(Vec<u8>, Vec<u8>)> = v
+            let pairs: Pairs = v
                 .headers
                 .as_array()
                 .expect("headers")
