@@ -809,7 +809,7 @@ fn decode_top<'a, R: ProtocolReader<'a>>(
 ) -> Result<Decoded, DecodeError> {
     let decoded = match top {
         Top::Struct(_) => Decoded::Struct(Value::decode(reader, TType::Struct)?),
-        Top::Message(_) => Decoded::Message(Value::decode_message(reader)?),
+        Top::Message(_) => Decoded::Message(Message::<Value>::decode(reader)?),
     };
     expect_end(reader)?;
     Ok(decoded)
@@ -1238,7 +1238,7 @@ fn encode_frame_as(
 /// The message in `frame`'s payload, decoded as a `Value` tree in the frame's protocol.
 fn frame_message(frame: &Frame<'_>) -> Result<Message<Value>, DecodeError> {
     fn run<'a, R: ProtocolReader<'a>>(mut reader: R) -> Result<Message<Value>, DecodeError> {
-        let message = Value::decode_message(&mut reader)?;
+        let message = Message::<Value>::decode(&mut reader)?;
         expect_end(&reader)?;
         Ok(message)
     }

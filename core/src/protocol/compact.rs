@@ -292,9 +292,10 @@ impl<'a> ProtocolReader<'a> for CompactReader<'a> {
             return Ok(value);
         }
         let start = self.input.clone();
+        // 0x00 is the old specification's false; the spec asks readers to accept it.
         match self.input.u8("bool")? {
             CT_BOOL_TRUE => Ok(true),
-            CT_BOOL_FALSE => Ok(false),
+            CT_BOOL_FALSE | 0 => Ok(false),
             other => Err(start.error(ErrorKind::InvalidBool(other), "bool")),
         }
     }
