@@ -4,10 +4,16 @@
 //! typed messages; `frame` owns the transports that carry them (Buffered, Framed, Kitex
 //! TTHeader, Apache THeader) and transport detection. Every decoder is bounded by
 //! `protocol::DecodeLimits` and reports failures as one structured `DecodeError`.
+//!
+//! The runtime builds on them: `rpc` (calls, replies, errors, instances), `event` (the
+//! typed event stream), `breaker` (circuit breakers).
 
 extern crate self as faultline_core;
 
+pub mod breaker;
+pub mod event;
 pub mod frame;
 pub mod protocol;
+pub mod rpc;
 
 pub use faultline_derive::Thrift;
