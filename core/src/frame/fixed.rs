@@ -66,11 +66,8 @@ pub(super) fn decode_header(
 ) -> DecodeResult<(Header, usize)> {
     let fixed = read_fixed(frame, max_header, what)?;
     let header_len = fixed.header_end - FIXED_LEN;
-    let input = Input::new(&frame[FIXED_LEN..fixed.header_end], FIXED_LEN, *limits);
-    let mut input = match owner {
-        Some(bytes) => input.sharing(bytes),
-        None => input,
-    };
+    let mut input =
+        Input::new(&frame[FIXED_LEN..fixed.header_end], FIXED_LEN, *limits).sharing(owner);
     let (protocol, metadata) = variable(&mut input).map_err(in_header(header_len))?;
     let header = Header {
         flags: fixed.flags,
