@@ -115,9 +115,13 @@ impl Default for Metrics {
 }
 
 /// Records `bus` into new `Metrics` and serves them on `addr` (`GET /metrics`); stop with
-/// `MetricsServer::shutdown`. Recording goes on until the bus is gone.
-pub async fn serve_metrics(addr: SocketAddr, bus: &EventBus) -> io::Result<MetricsServer> {
+/// `MetricsServer::shutdown`. Recording goes on until the bus is gone; the `Recorder` only
+/// tells how far it has got, and may be dropped.
+pub async fn serve_metrics(
+    addr: SocketAddr,
+    bus: &EventBus,
+) -> io::Result<(MetricsServer, Recorder)> {
     let metrics = Metrics::new();
-    metrics.subscribe(bus);
-    metrics.serve(addr).await
+    let server = metrics.serve(addr).await?;
+    Ok((server, metrics.subscribe(bus)))
 }
