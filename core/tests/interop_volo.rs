@@ -2,8 +2,10 @@
 //! implementation of the same wire format, used as a library peer: its public
 //! `TTHeaderEncoder` / `TTHeaderDecoder` over `FramedEncoder` / `FramedDecoder` over
 //! `ThriftCodec`, with `ThriftMessage<Bytes>` so volo hands back (and takes) the raw
-//! args/result struct bytes after the message envelope. No sockets: the codecs run
-//! synchronously inside a `metainfo::METAINFO` scope, as volo's own transport does.
+//! args/result struct bytes after the message envelope. The codec tests use no sockets:
+//! they run synchronously inside a `metainfo::METAINFO` scope, as volo's own transport
+//! does. One test runs a real volo server (`volo_thrift::server::Server`, default codec)
+//! on a loopback listener and talks to it with faultline frames.
 //!
 //! Covered, for TTHeader and TTHeaderFramed, Binary payloads, several sequence ids
 //! (including negative ones and the `i32` extremes):
@@ -24,6 +26,10 @@
 //!   its server replies in Compact with protocol id 2, which faultline decodes. A volo
 //!   *client* configured for Compact still writes protocol id 0 (Binary) in the header —
 //!   a volo quirk pinned by `volo_compact_client_announces_binary`.
+//! - A volo server on 127.0.0.1 answers faultline TTHeader, TTHeaderFramed and Framed
+//!   requests on one connection each (several seq ids per connection); its handler echoes
+//!   what volo read from the header (caller, callee, method, timeout, isn, metainfo), and
+//!   faultline decodes each reply with the same transport, seq id and MsgType Reply.
 //!
 //! volo's TTHeader decoder panics rather than errors on malformed input (unchecked `Buf`
 //! reads and `usize` subtraction), so only valid frames are fed to it. The support code
@@ -36,8 +42,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use faultline_core::frame::{decode_frame, encode_frame, Frame, Header, IntKey, Transport};
 use faultline_core::protocol::{
-    encode_to_vec, Binary, Compact, DecodeLimits, ErrorKind, Field, Message, MessageHeader,
-    MessageType, ProtocolId, Value,
+    encode_to_vec, Binary, BinaryReader, Compact, DecodeLimits, ErrorKind, Field, Message,
+    MessageHeader, MessageType, ProtocolId, TType, Value,
 };
 use metainfo::{Backward, Forward, MetaInfo, METAINFO};
 use pilota::thrift::TMessageType;
@@ -613,4 +619,134 @@ fn volo_compact_client_announces_binary() {
     let compact_payload = encode_to_vec::<Compact, _>(&message(MessageType::Call, 5, body))
         .expect("faultline encodes the message");
     assert_eq!(frame.payload, compact_payload.as_slice());
+}
+
+/// A volo service that echoes the request's `Echo` back, prefixed with what volo's server
+/// read from the TTHeader: `caller|callee|method|timeout ms|isn|persist tenant|upstream trace|`.
+#[derive(Clone)]
+struct EchoService;
+
+impl volo::Service<ServerContext, Bytes> for EchoService {
+    type Response = Bytes;
+    type Error = volo_thrift::ServerError;
+
+    async fn call(&self, cx: &mut ServerContext, args: Bytes) -> Result<Bytes, Self::Error> {
+        let seen = METAINFO.with(|mi| {
+            let mi = mi.borrow();
+            let ri = cx.rpc_info();
+            format!(
+                "{}|{}|{}|{}|{}|{}|{}|",
+                ri.caller().service_name_ref(),
+                ri.callee().service_name_ref(),
+                ri.method(),
+                ri.config().rpc_timeout().map_or(0, |t| t.as_millis()),
+                cx.idl_service_name().map_or("", FastStr::as_str),
+                mi.get_persistent("tenant").unwrap_or_default(),
+                mi.get_upstream("trace").unwrap_or_default(),
+            )
+        });
+        let mut reader = BinaryReader::from_slice(&args, limits());
+        let args = Value::decode(&mut reader, TType::Struct)
+            .map_err(|e| anyhow_error(format!("args: {e}")))?;
+        let text = match &args {
+            Value::Struct(f) => match f.as_slice() {
+                [Field {
+                    id: 1,
+                    value: Value::Struct(inner),
+                }] => match inner.as_slice() {
+                    [Field {
+                        id: 1,
+                        value: Value::Binary(b),
+                    }] => String::from_utf8_lossy(b).into_owned(),
+                    _ => return Err(anyhow_error("no Echo.message".into())),
+                },
+                _ => return Err(anyhow_error("no args field 1".into())),
+            },
+            _ => return Err(anyhow_error("args not a struct".into())),
+        };
+        Ok(Bytes::from(encode_body(
+            &result_body(&format!("{seen}{text}")),
+            ProtocolId::Binary,
+        )))
+    }
+}
+
+fn anyhow_error(msg: String) -> volo_thrift::ServerError {
+    volo_thrift::AnyhowError::msg(msg).into()
+}
+
+/// Reads one length-prefixed frame (TTHeader, TTHeaderFramed, Framed) from `sock`.
+async fn read_frame(sock: &mut tokio::net::TcpStream) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut len = [0u8; 4];
+    sock.read_exact(&mut len).await.expect("reply length");
+    let n = usize::try_from(u32::from_be_bytes(len)).unwrap();
+    assert!(n < 1 << 20, "reply length {n}");
+    let mut frame = vec![0u8; 4 + n];
+    frame[..4].copy_from_slice(&len);
+    sock.read_exact(&mut frame[4..]).await.expect("reply body");
+    frame
+}
+
+#[tokio::test]
+async fn volo_server_on_loopback_answers_faultline_frames() {
+    use tokio::io::AsyncWriteExt;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(
+        volo_thrift::server::Server::new(EchoService)
+            .run(volo::net::incoming::DefaultIncoming::from(listener)),
+    );
+
+    let step = Duration::from_secs(10);
+    // One connection per transport: volo's codec fixes the transport per connection.
+    for transport in [
+        Transport::TTHeader,
+        Transport::TTHeaderFramed,
+        Transport::Framed,
+    ] {
+        let mut sock = tokio::time::timeout(step, tokio::net::TcpStream::connect(addr))
+            .await
+            .expect("connect in time")
+            .expect("connect");
+        for seq_id in SEQ_IDS {
+            let ctx = format!("server {transport} seq {seq_id}");
+            let text = format!("ping {seq_id}");
+            let msg = message(MessageType::Call, seq_id, args_body(&text));
+            let request = if transport == Transport::Framed {
+                encode_frame::<Binary, _>(transport, None, &msg)
+                    .unwrap()
+                    .to_vec()
+            } else {
+                let header = kitex_request_header(ProtocolId::Binary, seq_id, seq_id < 0);
+                fl_encode(transport, &header, &msg, ProtocolId::Binary)
+            };
+            sock.write_all(&request).await.expect(&ctx);
+            let reply = tokio::time::timeout(step, read_frame(&mut sock))
+                .await
+                .unwrap_or_else(|_| panic!("{ctx}: no reply in time"));
+            let frame = fl_decode(&reply, transport, &ctx);
+            let seen = if transport == Transport::Framed {
+                assert_eq!(frame.header, None, "{ctx}");
+                // No header: volo knows only the method, from the envelope.
+                format!("||{METHOD}|0||||")
+            } else {
+                let h = frame.header.as_ref().expect("TTHeader reply");
+                assert_eq!(h.seq_id, seq_id, "{ctx}: header seq id");
+                assert_eq!(h.metadata.msg_type(), Some(MessageType::Reply), "{ctx}");
+                format!("{CALLER}|{CALLEE}|{METHOD}|{TIMEOUT_MS}|{IDL_SERVICE}|acme|t-123|")
+            };
+            assert_eq!(
+                frame.decode_message::<Value>(limits()).expect(&ctx),
+                message(
+                    MessageType::Reply,
+                    seq_id,
+                    result_body(&format!("{seen}{text}"))
+                ),
+                "{ctx}"
+            );
+        }
+    }
+    server.abort();
 }
