@@ -8,7 +8,7 @@ use std::time::Duration;
 use faultline_core::event::{
     BreakerScope, BreakerState, EventBus, EventKind, FallbackReason, RetryDenial, Side,
 };
-use faultline_core::metrics::{Metrics, CONTENT_TYPE, DURATION_BUCKETS};
+use faultline_core::metrics::{Metrics, CONTENT_TYPE, DURATION_BUCKETS, MAX_METHODS, OVERFLOW};
 use faultline_core::rpc::RpcErrorKind;
 
 /// The value of the sample line `series` (name and labels exactly as exposed).
@@ -382,6 +382,35 @@ async fn waiting_ends_when_the_bus_is_gone() {
     assert!(recorder.wait_for(1).await);
     assert!(!recorder.wait_for(2).await, "no second event can come");
     assert_eq!(recorder.handled(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn method_names_from_the_wire_cannot_grow_series_without_bound() {
+    let mut events: Vec<EventKind> = (0..MAX_METHODS + 3)
+        .map(|i| call(Side::Server, &format!("m{i}"), None, 10))
+        .collect();
+    events.push(call(Side::Server, "m0", None, 10));
+    let text = expose(events).await;
+
+    let requests = |method: &str| {
+        format!(
+            "rpc_server_requests_total{{rpc_system=\"apache_thrift\",rpc_service=\"Echo\",rpc_method=\"{method}\",status=\"ok\"}}"
+        )
+    };
+    assert_eq!(
+        value(&text, &requests("m0")),
+        Some("2"),
+        "seen before the bound"
+    );
+    let last_kept = format!("m{}", MAX_METHODS - 1);
+    assert_eq!(value(&text, &requests(&last_kept)), Some("1"));
+    assert_eq!(value(&text, &requests(&format!("m{MAX_METHODS}"))), None);
+    assert_eq!(value(&text, &requests(OVERFLOW)), Some("3"));
+    let series = text
+        .lines()
+        .filter(|line| line.starts_with("rpc_server_requests_total{"))
+        .count();
+    assert_eq!(series, MAX_METHODS + 1);
 }
 
 #[test]

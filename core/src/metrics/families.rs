@@ -1,5 +1,5 @@
 //! The metric families and their registration: names, help texts, units and histogram
-//! buckets in one place.
+//! buckets in one place; and the bounds on the names their labels take.
 
 use std::sync::atomic::AtomicU64;
 
@@ -9,6 +9,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 
+use super::bounded::Bounded;
 use super::labels::{
     CallLabels, DeadlineLabels, DenialLabels, FallbackLabels, MalformedLabels, MethodLabels,
     PickLabels, RetryLabels, ScopeLabels, TransitionLabels, ZoneLabels,
@@ -22,6 +23,11 @@ pub const DURATION_BUCKETS: [f64; 16] = [
     5.0, 10.0,
 ];
 
+/// Distinct `rpc_service` values kept; later ones are recorded as `OVERFLOW`.
+pub const MAX_SERVICES: usize = 64;
+/// Distinct `rpc_method` values kept; later ones are recorded as `OVERFLOW`.
+pub const MAX_METHODS: usize = 512;
+
 type DurationFamily = Family<CallLabels, Histogram, fn() -> Histogram>;
 type RatioGauge = Gauge<f64, AtomicU64>;
 
@@ -32,6 +38,8 @@ fn duration_histogram() -> Histogram {
 /// Every family the recorder updates.
 #[derive(Debug)]
 pub struct Families {
+    pub services: Bounded,
+    pub methods: Bounded,
     pub client_duration: DurationFamily,
     pub server_duration: DurationFamily,
     pub client_requests: Family<CallLabels, Counter>,
@@ -55,6 +63,8 @@ impl Families {
     /// Creates the families and registers them in `registry`.
     pub fn register(registry: &mut Registry) -> Self {
         let families = Self {
+            services: Bounded::new(MAX_SERVICES),
+            methods: Bounded::new(MAX_METHODS),
             client_duration: Family::new_with_constructor(duration_histogram),
             server_duration: Family::new_with_constructor(duration_histogram),
             client_requests: Family::default(),

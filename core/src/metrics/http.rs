@@ -87,7 +87,7 @@ async fn serve(listener: TcpListener, metrics: Metrics, mut stopped: oneshot::Re
                     continue;
                 }
             },
-            // A send or a dropped sender: either way, stop.
+            // `shutdown` drops the sender, and so does dropping the server.
             _ = &mut stopped => break,
         };
         let metrics = metrics.clone();

@@ -31,10 +31,15 @@
 //! | `faultline_events_dropped_total` | counter | — |
 //!
 //! A breaker's state series appears with its first transition; until then it is closed.
+//! Service and method names can come from the wire (a server records what clients call),
+//! so at most `MAX_SERVICES` services and `MAX_METHODS` methods get series of their own;
+//! later names are recorded as `OVERFLOW` (`_other`). Instances, zones and breaker scopes
+//! come from configuration and discovery and are not bounded here.
 //!
 //! Spans per call (`tracing`, with seq id, method and peer) are emitted by the client and
 //! server code, not here.
 
+mod bounded;
 mod families;
 mod http;
 mod labels;
@@ -48,7 +53,8 @@ use std::sync::Arc;
 use prometheus_client::encoding::prometheus_text;
 use prometheus_client::registry::Registry;
 
-pub use families::DURATION_BUCKETS;
+pub use bounded::OVERFLOW;
+pub use families::{DURATION_BUCKETS, MAX_METHODS, MAX_SERVICES};
 pub use http::MetricsServer;
 pub use labels::RPC_SYSTEM;
 pub use recorder::Recorder;

@@ -1,5 +1,6 @@
 //! How each event moves the metrics. The match is exhaustive on purpose: a new
 //! `EventKind` does not compile until it is given a metric here (or explicitly none).
+//! Service and method names pass through their `Bounded` sets first.
 
 use super::families::Families;
 use super::labels::{
@@ -22,8 +23,8 @@ impl Families {
             } => {
                 let labels = CallLabels {
                     rpc_system: RPC_SYSTEM,
-                    rpc_service: service.clone(),
-                    rpc_method: method.clone(),
+                    rpc_service: self.services.admit(service),
+                    rpc_method: self.methods.admit(method),
                     status: error.map_or("ok", |kind| kind.name()),
                 };
                 let (durations, requests) = match side {
@@ -53,7 +54,7 @@ impl Families {
             EventKind::Retry { method, error, .. } => {
                 self.retries
                     .get_or_create(&RetryLabels {
-                        rpc_method: method.clone(),
+                        rpc_method: self.methods.admit(method),
                         error_type: error.name(),
                     })
                     .inc();
@@ -61,7 +62,7 @@ impl Families {
             EventKind::RetryDenied { method, reason } => {
                 self.retries_denied
                     .get_or_create(&DenialLabels {
-                        rpc_method: method.clone(),
+                        rpc_method: self.methods.admit(method),
                         reason: denial_name(*reason),
                     })
                     .inc();
@@ -69,14 +70,14 @@ impl Families {
             EventKind::BackupRequest { method, .. } => {
                 self.backup_requests
                     .get_or_create(&MethodLabels {
-                        rpc_method: method.clone(),
+                        rpc_method: self.methods.admit(method),
                     })
                     .inc();
             }
             EventKind::Fallback { method, reason } => {
                 self.fallbacks
                     .get_or_create(&FallbackLabels {
-                        rpc_method: method.clone(),
+                        rpc_method: self.methods.admit(method),
                         reason: *reason,
                     })
                     .inc();
@@ -114,7 +115,7 @@ impl Families {
                 self.deadline_exceeded
                     .get_or_create(&DeadlineLabels {
                         side: side_name(*side),
-                        rpc_method: method.clone(),
+                        rpc_method: self.methods.admit(method),
                     })
                     .inc();
             }
