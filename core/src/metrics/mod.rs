@@ -31,6 +31,8 @@
 //! | `faultline_events_dropped_total` | counter | — |
 //!
 //! A breaker's state series appears with its first transition; until then it is closed.
+//! Fallback replies are counted from `Fallback` events; the call they answered is in the
+//! durations under whatever status its `CallFinished` carries.
 //! Service and method names can come from the wire (a server records what clients call),
 //! so at most `MAX_SERVICES` services and `MAX_METHODS` methods get series of their own;
 //! later names are recorded as `OVERFLOW` (`_other`). Instances, zones and breaker scopes
