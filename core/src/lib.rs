@@ -6,11 +6,13 @@
 //! `protocol::DecodeLimits` and reports failures as one structured `DecodeError`.
 //!
 //! The runtime builds on them: `rpc` (calls, replies, errors, instances), `event` (the
-//! typed event stream), `breaker` (circuit breakers).
+//! typed event stream), `breaker` (circuit breakers), `client` (the client as a tower
+//! stack: deadline, retry, backup requests, fallback).
 
 extern crate self as faultline_core;
 
 pub mod breaker;
+pub mod client;
 pub mod event;
 pub mod frame;
 pub mod protocol;
