@@ -13,6 +13,7 @@
 //! per-attempt timeout, failure retry with `RetryConfig::default()` (only idempotent
 //! methods), no backup requests, no fallback, a fresh `EventBus`.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -180,9 +181,9 @@ pub struct Client {
 }
 
 impl Client {
-    /// Sends one call through the stack.
-    pub async fn call(&self, call: Call) -> Result<Reply, RpcError> {
-        self.inner.clone().oneshot(call).await
+    /// Sends one call through the stack (on a clone of it, so `&self` is not held).
+    pub fn call(&self, call: Call) -> impl Future<Output = Result<Reply, RpcError>> + Send {
+        self.inner.clone().oneshot(call)
     }
 
     /// The bus the stack's events go on.
