@@ -7,7 +7,10 @@
 //! function returns `None` the original error goes up unchanged.
 //!
 //! The layer sits below retry, as the documented stack orders it: a fallback reply is a
-//! success to the layers above, so it ends the call without further retries. Kitex
+//! success to the layers above, so it ends the call without further retries. It still
+//! sees the call's deadline pass: the attempt layer below enforces the same instant and,
+//! polled first by the outer timer, its `RpcError::Timeout` reaches fallback before the
+//! deadline layer's own timer could end the call. Kitex
 //! semantics (fallback decided per call from the error) have no tower counterpart, hence
 //! our own layer.
 
