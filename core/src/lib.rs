@@ -7,7 +7,8 @@
 //!
 //! The runtime builds on them: `rpc` (calls, replies, errors, instances), `event` (the
 //! typed event stream), `breaker` (circuit breakers), `client` (the client as a tower
-//! stack: deadline, retry, backup requests, fallback).
+//! stack: deadline, retry, backup requests, fallback), `metrics` (the event stream as
+//! Prometheus series with OpenTelemetry names).
 
 extern crate self as faultline_core;
 
@@ -15,6 +16,7 @@ pub mod breaker;
 pub mod client;
 pub mod event;
 pub mod frame;
+pub mod metrics;
 pub mod protocol;
 pub mod rpc;
 
