@@ -6,14 +6,17 @@
 //! `protocol::DecodeLimits` and reports failures as one structured `DecodeError`.
 //!
 //! The runtime builds on them: `rpc` (calls, replies, errors, instances), `event` (the
-//! typed event stream), `breaker` (circuit breakers).
+//! typed event stream), `breaker` (circuit breakers), `lb` (discovery, balancers and the
+//! load-balancing layer) and `route` (the traffic-coloring route table).
 
 extern crate self as faultline_core;
 
 pub mod breaker;
 pub mod event;
 pub mod frame;
+pub mod lb;
 pub mod protocol;
+pub mod route;
 pub mod rpc;
 
 pub use faultline_derive::Thrift;
