@@ -37,15 +37,34 @@ impl Health {
         u128::from(since) >= ejection.duration.as_nanos()
     }
 
-    /// Records a call's outcome at `now`.
-    pub(crate) fn record(&self, error: Option<&RpcError>, now: u64) {
+    /// When an ejected instance counts as healthy again (nanoseconds since the origin), or
+    /// `None` if it is not ejected at `now`.
+    pub(crate) fn ejected_until(
+        &self,
+        ejection: Ejection,
+        now: impl FnOnce() -> u64,
+    ) -> Option<u64> {
+        if self.is_healthy(ejection, now) {
+            return None;
+        }
+        let duration = u64::try_from(ejection.duration.as_nanos()).unwrap_or(u64::MAX);
+        Some(
+            self.last_failure
+                .load(Ordering::Relaxed)
+                .saturating_add(duration),
+        )
+    }
+
+    /// Records a call's outcome at `now`; returns true when it ejected the instance or
+    /// ended its ejection.
+    pub(crate) fn record(&self, error: Option<&RpcError>, now: u64, ejection: Ejection) -> bool {
         match error {
-            None => self.consecutive_failures.store(0, Ordering::Relaxed),
+            None => self.consecutive_failures.swap(0, Ordering::Release) >= ejection.after,
             Some(e) if e.counts_against_callee() || e.kind() == RpcErrorKind::BreakerOpen => {
                 self.last_failure.store(now, Ordering::Relaxed);
-                self.consecutive_failures.fetch_add(1, Ordering::Relaxed);
+                self.consecutive_failures.fetch_add(1, Ordering::Release) + 1 == ejection.after
             }
-            Some(_) => {}
+            Some(_) => false,
         }
     }
 }

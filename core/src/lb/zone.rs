@@ -25,12 +25,19 @@
 //! Each remote zone's RTT is an EWMA of successful calls' latencies ([`ZoneRtt`]); it turns
 //! degraded above `threshold` (3.5 ms) and recovers below `recover_below` (3.3 ms).
 //! `EventKind::ZoneWeights` is emitted whenever the remote share changes.
+//!
+//! The healthy capacities and the remote share are not summed on every pick: a picker
+//! caches them in a [`View`] (behind an `ArcSwap`) stamped with the balancer's epoch, which
+//! feedback bumps whenever an instance is ejected or readmitted or a zone degrades or
+//! recovers, and with the earliest time an ejection runs out. A pick recomputes only when
+//! one of the two has passed; otherwise it costs a load, a compare and the WRR step.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
 use tokio::time::Instant;
 
 use super::health::{Ejection, Health};
@@ -94,6 +101,8 @@ struct Shared {
     bars: Bars,
     rng: SplitMix64,
     picks: AtomicU64,
+    /// Bumped whenever feedback changes an instance's health or a zone's degradation.
+    epoch: AtomicU64,
     /// The remote share last reported, in millionths; `u32::MAX` before the first.
     reported_share: AtomicU32,
     origin: Instant,
@@ -114,6 +123,7 @@ impl ZoneAware {
             },
             rng: SplitMix64::new(config.seed),
             picks: AtomicU64::new(0),
+            epoch: AtomicU64::new(0),
             reported_share: AtomicU32::new(u32::MAX),
             origin: Instant::now(),
             events,
@@ -174,6 +184,7 @@ impl Balancer for ZoneAware {
             health,
             instances,
             shared: self.shared.clone(),
+            view: ArcSwap::from_pointee(View::STALE),
         })
     }
 
@@ -205,15 +216,6 @@ impl Group {
         }
     }
 
-    fn healthy_weight(&self, picker: &ZonePicker, healthy: &dyn Fn(usize) -> bool) -> u64 {
-        self.members
-            .iter()
-            .map(|&m| m as usize)
-            .filter(|&m| healthy(m))
-            .map(|m| u64::from(picker.instances[m].weight))
-            .sum()
-    }
-
     /// The next healthy instance in the cycle, skipping ejected ones.
     fn pick(&self, healthy: &dyn Fn(usize) -> bool) -> Option<usize> {
         let len = self.sequence.len();
@@ -234,7 +236,32 @@ struct Remote {
     group: Group,
 }
 
+/// What a pick needs from the zones' health, computed when it changes.
+#[derive(Debug)]
+struct View {
+    /// The balancer epoch this was computed at.
+    epoch: u64,
+    /// When the earliest ejection counted here runs out (`u64::MAX`: none).
+    until: u64,
+    local_healthy: u64,
+    /// Healthy capacity of each remote zone, in `ZonePicker::remote` order.
+    remote_healthy: Vec<u64>,
+    /// The remote share in millionths.
+    share_ppm: u64,
+}
+
+impl View {
+    const STALE: View = View {
+        epoch: u64::MAX,
+        until: 0,
+        local_healthy: 0,
+        remote_healthy: Vec::new(),
+        share_ppm: 0,
+    };
+}
+
 struct ZonePicker {
+    view: ArcSwap<View>,
     instances: Vec<Arc<Instance>>,
     health: Vec<Arc<Health>>,
     /// For each instance, the index of its remote zone (`None`: local).
@@ -267,11 +294,12 @@ impl ZonePicker {
         self.remote.iter().filter_map(|r| r.rtt.ewma.get()).min()
     }
 
-    fn report(&self, share: f64) {
+    fn report(&self, share_ppm: u64) {
         let Some(events) = &self.shared.events else {
             return;
         };
-        let ppm = (share * MILLION as f64).round() as u32;
+        let ppm = share_ppm as u32;
+        let share = share_ppm as f64 / MILLION as f64;
         let reported = &self.shared.reported_share;
         if reported.load(Ordering::Relaxed) != ppm && reported.swap(ppm, Ordering::Relaxed) != ppm {
             events.emit(EventKind::ZoneWeights {
@@ -296,30 +324,92 @@ impl ZonePicker {
         }
     }
 
-    fn pick_remote(&self, healthy: &dyn Fn(usize) -> bool) -> Option<usize> {
+    fn pick_remote(&self, view: &View, healthy: &dyn Fn(usize) -> bool) -> Option<usize> {
         let best = self.best_rtt().unwrap_or(Duration::from_millis(1));
-        let weight = |r: &Remote| {
+        let weight = |(r, &w): (&Remote, &u64)| {
             let rtt = r.rtt.ewma.get().unwrap_or(best).as_secs_f64();
-            self.effective(r, r.group.healthy_weight(self, healthy)) / rtt
+            self.effective(r, w) / rtt
         };
-        let total: f64 = self.remote.iter().map(weight).sum();
+        let zones = || self.remote.iter().zip(&view.remote_healthy);
+        let total: f64 = zones().map(weight).sum();
         if total <= 0.0 {
             return None;
         }
         let mut draw = self.shared.rng.next_u64() as f64 / 2f64.powi(64) * total;
-        for remote in &self.remote {
-            let w = weight(remote);
+        for zone in zones() {
+            let w = weight(zone);
             if w > 0.0 && draw < w {
-                return remote.group.pick(healthy);
+                return zone.0.group.pick(healthy);
             }
             draw -= w;
         }
         // Rounding left the draw past the last zone: take the last one with capacity.
-        self.remote
-            .iter()
+        zones()
             .rev()
-            .find(|r| weight(r) > 0.0)
-            .and_then(|r| r.group.pick(healthy))
+            .find(|&z| weight(z) > 0.0)
+            .and_then(|z| z.0.group.pick(healthy))
+    }
+
+    /// The current view, recomputed if feedback changed health or an ejection ran out.
+    fn view(&self, clock: &dyn Fn() -> u64) -> arc_swap::Guard<Arc<View>> {
+        let epoch = self.shared.epoch.load(Ordering::Acquire);
+        let view = self.view.load();
+        if view.epoch == epoch && (view.until == u64::MAX || clock() < view.until) {
+            return view;
+        }
+        let fresh = self.compute(epoch, clock);
+        if fresh.share_ppm != view.share_ppm || view.epoch == u64::MAX {
+            self.report(fresh.share_ppm);
+        }
+        self.view.store(Arc::new(fresh));
+        self.view.load()
+    }
+
+    fn compute(&self, epoch: u64, clock: &dyn Fn() -> u64) -> View {
+        let ejection = self.shared.ejection;
+        let mut until = u64::MAX;
+        let mut healthy_weight = |group: &Group| -> u64 {
+            let mut sum = 0;
+            for &m in &group.members {
+                match self.health[m as usize].ejected_until(ejection, clock) {
+                    None => sum += u64::from(self.instances[m as usize].weight),
+                    Some(t) => until = until.min(t),
+                }
+            }
+            sum
+        };
+        let local_healthy = healthy_weight(&self.local);
+        let remote_healthy: Vec<u64> = self
+            .remote
+            .iter()
+            .map(|r| healthy_weight(&r.group))
+            .collect();
+        let total_remote: u64 = remote_healthy.iter().sum();
+        let effective: f64 = self
+            .remote
+            .iter()
+            .zip(&remote_healthy)
+            .map(|(r, &w)| self.effective(r, w))
+            .sum();
+        let share = if local_healthy == 0 {
+            if total_remote == 0 {
+                0.0
+            } else {
+                1.0
+            }
+        } else if total_remote == 0 {
+            0.0
+        } else {
+            let spill = 1.0 - local_healthy as f64 / self.local.weight as f64;
+            spill * effective / total_remote as f64
+        };
+        View {
+            epoch,
+            until,
+            local_healthy,
+            remote_healthy,
+            share_ppm: (share * MILLION as f64).round() as u64,
+        }
     }
 }
 
@@ -336,28 +426,12 @@ impl Picker for ZonePicker {
         };
         let ejection = self.shared.ejection;
         let healthy = |i: usize| self.health[i].is_healthy(ejection, clock);
-        let local_healthy = self.local.healthy_weight(self, &healthy);
-        let (mut remote_healthy, mut remote_effective) = (0u64, 0f64);
-        for remote in &self.remote {
-            let w = remote.group.healthy_weight(self, &healthy);
-            remote_healthy += w;
-            remote_effective += self.effective(remote, w);
-        }
-        if local_healthy == 0 && remote_healthy == 0 {
+        let view = self.view(&clock);
+        if view.local_healthy == 0 && view.remote_healthy.iter().all(|&w| w == 0) {
             return self.all.pick(&|_| true);
         }
-        let share = if local_healthy == 0 {
-            1.0
-        } else if remote_healthy == 0 {
-            0.0
-        } else {
-            let spill = 1.0 - local_healthy as f64 / self.local.weight as f64;
-            spill * remote_effective / remote_healthy as f64
-        };
-        self.report(share);
-        let ppm = (share * MILLION as f64).round() as u64;
-        if self.goes_remote(ppm) {
-            self.pick_remote(&healthy)
+        if self.goes_remote(view.share_ppm) {
+            self.pick_remote(&view, &healthy)
                 .or_else(|| self.local.pick(&healthy))
         } else {
             self.local.pick(&healthy)
@@ -372,11 +446,14 @@ impl Picker for ZonePicker {
         let Some(health) = self.health.get(index) else {
             return;
         };
-        health.record(feedback.error, self.now());
+        let mut changed = health.record(feedback.error, self.now(), self.shared.ejection);
         if let (Some(Some(z)), None) = (self.remote_of.get(index), feedback.error) {
-            self.remote[*z]
+            changed |= self.remote[*z]
                 .rtt
                 .record(feedback.latency, self.shared.bars);
+        }
+        if changed {
+            self.shared.epoch.fetch_add(1, Ordering::Release);
         }
     }
 }

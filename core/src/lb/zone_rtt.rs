@@ -37,13 +37,16 @@ impl ZoneRtt {
         self.degraded.load(Ordering::Relaxed)
     }
 
-    /// Adds an RTT sample and moves the zone across a bar if the average crossed it.
-    pub(crate) fn record(&self, sample: Duration, bars: Bars) {
+    /// Adds an RTT sample and moves the zone across a bar if the average crossed it;
+    /// returns true when the zone changed state.
+    pub(crate) fn record(&self, sample: Duration, bars: Bars) -> bool {
         let avg = self.ewma.record(sample);
         if avg > bars.threshold {
-            self.degraded.store(true, Ordering::Relaxed);
+            !self.degraded.swap(true, Ordering::Release)
         } else if avg < bars.recover_below {
-            self.degraded.store(false, Ordering::Relaxed);
+            self.degraded.swap(false, Ordering::Release)
+        } else {
+            false
         }
     }
 }
