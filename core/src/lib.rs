@@ -6,7 +6,8 @@
 //! `protocol::DecodeLimits` and reports failures as one structured `DecodeError`.
 //!
 //! The runtime builds on them: `rpc` (calls, replies, errors, instances), `event` (the
-//! typed event stream), `breaker` (circuit breakers), `lb` (discovery, balancers and the
+//! typed event stream), `breaker` (circuit breakers), `metrics` (the event stream as
+//! Prometheus series with OpenTelemetry names), `lb` (discovery, balancers and the
 //! load-balancing layer) and `route` (the traffic-coloring route table).
 
 extern crate self as faultline_core;
@@ -15,6 +16,7 @@ pub mod breaker;
 pub mod event;
 pub mod frame;
 pub mod lb;
+pub mod metrics;
 pub mod protocol;
 pub mod route;
 pub mod rpc;
