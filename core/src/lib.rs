@@ -7,8 +7,9 @@
 //!
 //! The runtime builds on them: `rpc` (calls, replies, errors, instances), `event` (the
 //! typed event stream), `breaker` (circuit breakers), `client` (the client as a tower
-//! stack: deadline, retry, backup requests, fallback), `metrics` (the event stream as
-//! Prometheus series with OpenTelemetry names).
+//! stack: deadline, retry, backup requests, fallback), `lb` (discovery, balancers and the
+//! load-balancing layer), `route` (the traffic-coloring route table) and `metrics` (the
+//! event stream as Prometheus series with OpenTelemetry names).
 
 extern crate self as faultline_core;
 
@@ -16,8 +17,10 @@ pub mod breaker;
 pub mod client;
 pub mod event;
 pub mod frame;
+pub mod lb;
 pub mod metrics;
 pub mod protocol;
+pub mod route;
 pub mod rpc;
 
 pub use faultline_derive::Thrift;
