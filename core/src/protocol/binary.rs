@@ -6,9 +6,9 @@
 use bytes::Bytes;
 
 use super::{
-    DecodeLimits, DecodeResult, EncodeError, EncodeResult, ErrorKind, FieldHeader, Input,
-    ListHeader, MapHeader, MessageHeader, MessageType, ProtocolReader, ProtocolWriter, Sink, TType,
-    MAX_WRITE_DEPTH,
+    DecodeError, DecodeLimits, DecodeResult, EncodeError, EncodeResult, ErrorKind, FieldHeader,
+    Input, ListHeader, MapHeader, MessageHeader, MessageType, ProtocolReader, ProtocolWriter, Sink,
+    TType, MAX_WRITE_DEPTH,
 };
 
 const VERSION_1: u32 = 0x8001_0000;
@@ -45,11 +45,15 @@ impl<'a> BinaryReader<'a> {
     }
 
     fn value_type(&mut self, expected: &'static str) -> DecodeResult<TType> {
-        let start = self.input.clone();
+        let start = self.input.offset();
         let id = self.input.u8(expected)?;
         match TType::from_binary_id(id) {
             Some(t) if t.is_value_type() => Ok(t),
-            _ => Err(start.error(ErrorKind::InvalidType(id), expected)),
+            _ => Err(DecodeError::new(
+                ErrorKind::InvalidType(id),
+                start,
+                expected,
+            )),
         }
     }
 
@@ -68,24 +72,22 @@ impl<'a> BinaryReader<'a> {
 impl<'a> ProtocolReader<'a> for BinaryReader<'a> {
     fn read_message_begin(&mut self) -> DecodeResult<MessageHeader<&'a str>> {
         const WHAT: &str = "binary message header";
-        let start = self.input.clone();
+        let start = self.input.offset();
         let first = self.read_i32()? as u32;
         let (kind_id, name) = if first & 0x8000_0000 != 0 {
             if first & VERSION_MASK != VERSION_1 {
-                return Err(start.error(ErrorKind::BadVersion(first), WHAT));
+                return Err(DecodeError::new(ErrorKind::BadVersion(first), start, WHAT));
             }
             (first as u8, self.read_string()?)
         } else {
-            let len = self
-                .input
-                .check_string_len(i64::from(first), start.offset(), WHAT)?;
+            let len = self.input.check_string_len(i64::from(first), start, WHAT)?;
             let name = self.input.take(len, WHAT)?;
             let name = std::str::from_utf8(name)
-                .map_err(|_| start.error(ErrorKind::InvalidUtf8, "message name"))?;
+                .map_err(|_| DecodeError::new(ErrorKind::InvalidUtf8, start, "message name"))?;
             (self.input.u8(WHAT)?, name)
         };
         let kind = MessageType::from_id(kind_id)
-            .ok_or_else(|| start.error(ErrorKind::InvalidMessageType(kind_id), WHAT))?;
+            .ok_or_else(|| DecodeError::new(ErrorKind::InvalidMessageType(kind_id), start, WHAT))?;
         let seq_id = self.read_i32()?;
         Ok(MessageHeader { name, kind, seq_id })
     }
@@ -94,18 +96,21 @@ impl<'a> ProtocolReader<'a> for BinaryReader<'a> {
         Ok(())
     }
 
+    #[inline]
     fn read_struct_begin(&mut self) -> DecodeResult<()> {
         self.input.enter("struct")
     }
 
+    #[inline]
     fn read_struct_end(&mut self) -> DecodeResult<()> {
         self.input.leave();
         Ok(())
     }
 
+    #[inline]
     fn read_field_begin(&mut self) -> DecodeResult<FieldHeader> {
         const WHAT: &str = "field header";
-        let start = self.input.clone();
+        let start = self.input.offset();
         let id = self.input.u8(WHAT)?;
         if id == 0 {
             return Ok(FieldHeader {
@@ -115,7 +120,7 @@ impl<'a> ProtocolReader<'a> for BinaryReader<'a> {
         }
         let ttype = match TType::from_binary_id(id) {
             Some(t) if t.is_value_type() => t,
-            _ => return Err(start.error(ErrorKind::InvalidType(id), WHAT)),
+            _ => return Err(DecodeError::new(ErrorKind::InvalidType(id), start, WHAT)),
         };
         let field_id = self.read_i16()?;
         Ok(FieldHeader {
@@ -124,6 +129,7 @@ impl<'a> ProtocolReader<'a> for BinaryReader<'a> {
         })
     }
 
+    #[inline]
     fn read_field_end(&mut self) -> DecodeResult<()> {
         Ok(())
     }
@@ -287,10 +293,12 @@ impl<S: Sink> ProtocolWriter for BinaryWriter<S> {
         Ok(())
     }
 
+    #[inline]
     fn write_struct_begin(&mut self) -> EncodeResult {
         self.enter()
     }
 
+    #[inline]
     fn write_struct_end(&mut self) -> EncodeResult {
         self.leave()
     }

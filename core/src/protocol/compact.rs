@@ -9,9 +9,9 @@ use super::varint::{
     zigzag64,
 };
 use super::{
-    DecodeLimits, DecodeResult, EncodeError, EncodeResult, ErrorKind, FieldHeader, Input,
-    ListHeader, MapHeader, MessageHeader, MessageType, ProtocolReader, ProtocolWriter, Sink, TType,
-    MAX_WRITE_DEPTH,
+    DecodeError, DecodeLimits, DecodeResult, EncodeError, EncodeResult, ErrorKind, FieldHeader,
+    Input, ListHeader, MapHeader, MessageHeader, MessageType, ProtocolReader, ProtocolWriter, Sink,
+    TType, MAX_WRITE_DEPTH,
 };
 
 const PROTOCOL_ID: u8 = 0x82;
@@ -60,6 +60,11 @@ fn value_type(id: u8) -> Option<TType> {
     })
 }
 
+/// The value type of Compact type id `id`, or `InvalidType` at offset `start`.
+fn element_type(id: u8, start: usize, expected: &'static str) -> DecodeResult<TType> {
+    value_type(id).ok_or_else(|| DecodeError::new(ErrorKind::InvalidType(id), start, expected))
+}
+
 /// The fewest bytes one value of `ttype` takes in Compact.
 pub(crate) fn min_size(ttype: TType) -> usize {
     match ttype {
@@ -70,11 +75,15 @@ pub(crate) fn min_size(ttype: TType) -> usize {
     }
 }
 
+/// Nested structs tracked without a heap allocation: real messages rarely nest deeper,
+/// and a small array keeps creating a reader or writer cheap.
+const INLINE_FIELD_IDS: usize = 16;
+
 /// The last field id of each open struct: a fixed stack for the usual depth, spilling to
 /// the heap only for inputs whose limits allow deeper nesting.
 #[derive(Debug, Clone)]
 struct FieldIdStack {
-    inline: [i16; MAX_WRITE_DEPTH],
+    inline: [i16; INLINE_FIELD_IDS],
     spill: Vec<i16>,
     len: usize,
 }
@@ -82,7 +91,7 @@ struct FieldIdStack {
 impl FieldIdStack {
     fn new() -> Self {
         Self {
-            inline: [0; MAX_WRITE_DEPTH],
+            inline: [0; INLINE_FIELD_IDS],
             spill: Vec::new(),
             len: 0,
         }
@@ -134,20 +143,11 @@ impl<'a> CompactReader<'a> {
         Self::new(Input::new(buf, 0, limits))
     }
 
-    fn element_type(
-        &self,
-        id: u8,
-        start: &Input<'a>,
-        expected: &'static str,
-    ) -> DecodeResult<TType> {
-        value_type(id).ok_or_else(|| start.error(ErrorKind::InvalidType(id), expected))
-    }
-
     fn list_like(&mut self, expected: &'static str) -> DecodeResult<ListHeader> {
         self.input.enter(expected)?;
-        let start = self.input.clone();
+        let start = self.input.offset();
         let header = self.input.u8(expected)?;
-        let elem = self.element_type(header & 0x0F, &start, expected)?;
+        let elem = element_type(header & 0x0F, start, expected)?;
         let short_len = header >> 4;
         let len = if short_len == 15 {
             i64::from(read_varint32(&mut self.input, expected)? as i32)
@@ -156,7 +156,7 @@ impl<'a> CompactReader<'a> {
         };
         let len = self
             .input
-            .check_container_len(len, min_size(elem), start.offset(), expected)?;
+            .check_container_len(len, min_size(elem), start, expected)?;
         Ok(ListHeader { elem, len })
     }
 
@@ -171,18 +171,26 @@ impl<'a> CompactReader<'a> {
 impl<'a> ProtocolReader<'a> for CompactReader<'a> {
     fn read_message_begin(&mut self) -> DecodeResult<MessageHeader<&'a str>> {
         const WHAT: &str = "compact message header";
-        let start = self.input.clone();
+        let start = self.input.offset();
         let protocol = self.input.u8(WHAT)?;
         if protocol != PROTOCOL_ID {
-            return Err(start.error(ErrorKind::BadVersion(protocol.into()), WHAT));
+            return Err(DecodeError::new(
+                ErrorKind::BadVersion(protocol.into()),
+                start,
+                WHAT,
+            ));
         }
         let version_and_type = self.input.u8(WHAT)?;
         if version_and_type & VERSION_MASK != VERSION {
-            return Err(start.error(ErrorKind::BadVersion(version_and_type.into()), WHAT));
+            return Err(DecodeError::new(
+                ErrorKind::BadVersion(version_and_type.into()),
+                start,
+                WHAT,
+            ));
         }
         let kind_id = version_and_type >> TYPE_SHIFT;
         let kind = MessageType::from_id(kind_id)
-            .ok_or_else(|| start.error(ErrorKind::InvalidMessageType(kind_id), WHAT))?;
+            .ok_or_else(|| DecodeError::new(ErrorKind::InvalidMessageType(kind_id), start, WHAT))?;
         let seq_id = read_varint32(&mut self.input, WHAT)? as i32;
         let name = self.read_string()?;
         Ok(MessageHeader { name, kind, seq_id })
@@ -192,6 +200,7 @@ impl<'a> ProtocolReader<'a> for CompactReader<'a> {
         Ok(())
     }
 
+    #[inline]
     fn read_struct_begin(&mut self) -> DecodeResult<()> {
         self.input.enter("struct")?;
         self.stack.push(self.last_field_id);
@@ -199,15 +208,17 @@ impl<'a> ProtocolReader<'a> for CompactReader<'a> {
         Ok(())
     }
 
+    #[inline]
     fn read_struct_end(&mut self) -> DecodeResult<()> {
         self.input.leave();
         self.last_field_id = self.stack.pop();
         Ok(())
     }
 
+    #[inline]
     fn read_field_begin(&mut self) -> DecodeResult<FieldHeader> {
         const WHAT: &str = "field header";
-        let start = self.input.clone();
+        let start = self.input.offset();
         let header = self.input.u8(WHAT)?;
         let type_id = header & 0x0F;
         if type_id == 0 {
@@ -216,15 +227,16 @@ impl<'a> ProtocolReader<'a> for CompactReader<'a> {
                 id: 0,
             });
         }
-        let ttype = self.element_type(type_id, &start, WHAT)?;
+        let ttype = element_type(type_id, start, WHAT)?;
         let delta = header >> 4;
         let id = if delta == 0 {
             let raw = unzigzag32(read_varint32(&mut self.input, WHAT)?);
-            i16::try_from(raw).map_err(|_| start.error(ErrorKind::FieldIdOverflow, WHAT))?
+            i16::try_from(raw)
+                .map_err(|_| DecodeError::new(ErrorKind::FieldIdOverflow, start, WHAT))?
         } else {
             self.last_field_id
                 .checked_add(i16::from(delta))
-                .ok_or_else(|| start.error(ErrorKind::FieldIdOverflow, WHAT))?
+                .ok_or_else(|| DecodeError::new(ErrorKind::FieldIdOverflow, start, WHAT))?
         };
         self.last_field_id = id;
         if ttype == TType::Bool {
@@ -233,6 +245,7 @@ impl<'a> ProtocolReader<'a> for CompactReader<'a> {
         Ok(FieldHeader { ttype, id })
     }
 
+    #[inline]
     fn read_field_end(&mut self) -> DecodeResult<()> {
         self.pending_bool = None;
         Ok(())
@@ -259,7 +272,7 @@ impl<'a> ProtocolReader<'a> for CompactReader<'a> {
     fn read_map_begin(&mut self) -> DecodeResult<MapHeader> {
         const WHAT: &str = "map header";
         self.input.enter(WHAT)?;
-        let start = self.input.clone();
+        let start = self.input.offset();
         let len = i64::from(read_varint32(&mut self.input, WHAT)? as i32);
         if len == 0 {
             return Ok(MapHeader {
@@ -268,16 +281,13 @@ impl<'a> ProtocolReader<'a> for CompactReader<'a> {
                 len: 0,
             });
         }
-        let types_at = self.input.clone();
+        let types_at = self.input.offset();
         let types = self.input.u8(WHAT)?;
-        let key = self.element_type(types >> 4, &types_at, WHAT)?;
-        let value = self.element_type(types & 0x0F, &types_at, WHAT)?;
-        let len = self.input.check_container_len(
-            len,
-            min_size(key) + min_size(value),
-            start.offset(),
-            WHAT,
-        )?;
+        let key = element_type(types >> 4, types_at, WHAT)?;
+        let value = element_type(types & 0x0F, types_at, WHAT)?;
+        let len =
+            self.input
+                .check_container_len(len, min_size(key) + min_size(value), start, WHAT)?;
         Ok(MapHeader { key, value, len })
     }
 
@@ -291,12 +301,16 @@ impl<'a> ProtocolReader<'a> for CompactReader<'a> {
         if let Some(value) = self.pending_bool.take() {
             return Ok(value);
         }
-        let start = self.input.clone();
+        let start = self.input.offset();
         // 0x00 is the old specification's false; the spec asks readers to accept it.
         match self.input.u8("bool")? {
             CT_BOOL_TRUE => Ok(true),
             CT_BOOL_FALSE | 0 => Ok(false),
-            other => Err(start.error(ErrorKind::InvalidBool(other), "bool")),
+            other => Err(DecodeError::new(
+                ErrorKind::InvalidBool(other),
+                start,
+                "bool",
+            )),
         }
     }
 
@@ -307,9 +321,9 @@ impl<'a> ProtocolReader<'a> for CompactReader<'a> {
 
     #[inline]
     fn read_i16(&mut self) -> DecodeResult<i16> {
-        let start = self.input.clone();
+        let start = self.input.offset();
         let raw = unzigzag32(read_varint32(&mut self.input, "i16")?);
-        i16::try_from(raw).map_err(|_| start.error(ErrorKind::VarintTooLong, "i16"))
+        i16::try_from(raw).map_err(|_| DecodeError::new(ErrorKind::VarintTooLong, start, "i16"))
     }
 
     #[inline]
@@ -367,7 +381,7 @@ impl<'a> ProtocolReader<'a> for CompactReader<'a> {
 pub struct CompactWriter<S> {
     sink: S,
     last_field_id: i16,
-    stack: [i16; MAX_WRITE_DEPTH],
+    stack: FieldIdStack,
     depth: usize,
     pending_bool_field: Option<i16>,
 }
@@ -377,7 +391,7 @@ impl<S: Sink> CompactWriter<S> {
         Self {
             sink,
             last_field_id: 0,
-            stack: [0; MAX_WRITE_DEPTH],
+            stack: FieldIdStack::new(),
             depth: 0,
             pending_bool_field: None,
         }
@@ -452,17 +466,17 @@ impl<S: Sink> ProtocolWriter for CompactWriter<S> {
         Ok(())
     }
 
+    #[inline]
     fn write_struct_begin(&mut self) -> EncodeResult {
         self.enter()?;
-        self.stack[self.depth - 1] = self.last_field_id;
+        self.stack.push(self.last_field_id);
         self.last_field_id = 0;
         Ok(())
     }
 
+    #[inline]
     fn write_struct_end(&mut self) -> EncodeResult {
-        if let Some(&id) = self.depth.checked_sub(1).and_then(|d| self.stack.get(d)) {
-            self.last_field_id = id;
-        }
+        self.last_field_id = self.stack.pop();
         self.leave()
     }
 

@@ -1,42 +1,50 @@
 //! ULEB128 varints and zigzag, as Thrift Compact and Apache THeader use them: at most 5
 //! bytes for 32-bit values and 10 for 64-bit ones; overlong or overflowing input is an error.
 
-use super::{DecodeResult, ErrorKind, Input, Sink};
+use super::{DecodeError, DecodeResult, ErrorKind, Input, Sink};
 
 /// Reads an unsigned 32-bit varint (at most 5 bytes, no bits beyond 32).
 #[inline]
 pub fn read_varint32(input: &mut Input<'_>, expected: &'static str) -> DecodeResult<u32> {
-    let start = input.clone();
+    if let Some(byte) = input.peek().filter(|b| b & 0x80 == 0) {
+        input.u8(expected)?;
+        return Ok(byte.into());
+    }
+    let start = input.offset();
     let mut result: u32 = 0;
     for i in 0..5 {
         let byte = input.u8(expected)?;
         if i == 4 && byte & 0xF0 != 0 {
-            return Err(start.error(ErrorKind::VarintTooLong, expected));
+            return Err(DecodeError::new(ErrorKind::VarintTooLong, start, expected));
         }
         result |= u32::from(byte & 0x7F) << (7 * i);
         if byte & 0x80 == 0 {
             return Ok(result);
         }
     }
-    Err(start.error(ErrorKind::VarintTooLong, expected))
+    Err(DecodeError::new(ErrorKind::VarintTooLong, start, expected))
 }
 
 /// Reads an unsigned 64-bit varint (at most 10 bytes, no bits beyond 64).
 #[inline]
 pub fn read_varint64(input: &mut Input<'_>, expected: &'static str) -> DecodeResult<u64> {
-    let start = input.clone();
+    if let Some(byte) = input.peek().filter(|b| b & 0x80 == 0) {
+        input.u8(expected)?;
+        return Ok(byte.into());
+    }
+    let start = input.offset();
     let mut result: u64 = 0;
     for i in 0..10 {
         let byte = input.u8(expected)?;
         if i == 9 && byte & 0xFE != 0 {
-            return Err(start.error(ErrorKind::VarintTooLong, expected));
+            return Err(DecodeError::new(ErrorKind::VarintTooLong, start, expected));
         }
         result |= u64::from(byte & 0x7F) << (7 * i);
         if byte & 0x80 == 0 {
             return Ok(result);
         }
     }
-    Err(start.error(ErrorKind::VarintTooLong, expected))
+    Err(DecodeError::new(ErrorKind::VarintTooLong, start, expected))
 }
 
 #[inline]
