@@ -6,14 +6,20 @@
 //! `protocol::DecodeLimits` and reports failures as one structured `DecodeError`.
 //!
 //! The runtime builds on them: `rpc` (calls, replies, errors, instances), `event` (the
-//! typed event stream), `breaker` (circuit breakers).
+//! typed event stream), `breaker` (circuit breakers), `net` (the transport seam: tokio TCP
+//! or turmoil), `transport` (frames on a byte stream), `server`, and `echo` (the example
+//! service).
 
 extern crate self as faultline_core;
 
 pub mod breaker;
+pub mod echo;
 pub mod event;
 pub mod frame;
+pub mod net;
 pub mod protocol;
 pub mod rpc;
+pub mod server;
+pub mod transport;
 
 pub use faultline_derive::Thrift;
