@@ -129,10 +129,12 @@ fn read_envelope(
 }
 
 impl Call {
+    /// Serves the call. The in-flight permit is returned once the handler is done, before
+    /// the reply is queued: a caller holding the reply may count on the slot being free.
     async fn run(self, permit: Option<OwnedSemaphorePermit>) {
         let outcome = self.execute().await;
-        self.finish(outcome).await;
         drop(permit);
+        self.finish(outcome).await;
     }
 
     async fn execute(&self) -> Outcome {

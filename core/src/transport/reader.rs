@@ -114,3 +114,105 @@ impl FrameReader {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::encode_frame;
+    use crate::protocol::{Binary, Message, MessageHeader, MessageType};
+    use tokio::io::AsyncWriteExt;
+
+    fn framed_call(payload_len: usize, seq_id: i32) -> BytesMut {
+        let message = Message {
+            header: MessageHeader {
+                name: "m",
+                kind: MessageType::Call,
+                seq_id,
+            },
+            body: crate::protocol::Value::Struct(vec![crate::protocol::Field {
+                id: 1,
+                value: crate::protocol::Value::Binary(vec![b'x'; payload_len].into()),
+            }]),
+        };
+        encode_frame::<Binary, _>(Transport::Framed, None, &message).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_announced_length_costs_only_what_arrives() {
+        let mut bytes = vec![0x00, 0xff, 0xff, 0xf0]; // about 16 MiB announced
+        bytes.extend_from_slice(&[0x80, 0x01, 0, 1, 0, 0]);
+        let mut reader = FrameReader::new(DecodeLimits::default());
+        let err = reader.read(&mut bytes.as_slice()).await.unwrap_err();
+        assert!(
+            matches!(&err, ReadError::Io(e) if e.kind() == io::ErrorKind::UnexpectedEof),
+            "{err:?}"
+        );
+        assert!(
+            reader.buf.capacity() <= 2 * READ_CHUNK,
+            "capacity {} for 10 bytes",
+            reader.buf.capacity()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_length_over_max_frame_is_refused_from_the_prefix() {
+        let limits = DecodeLimits {
+            max_frame: 1024,
+            ..DecodeLimits::default()
+        };
+        let mut reader = FrameReader::new(limits);
+        let bytes = [0x00, 0x00, 0x04, 0x01, 0x80, 0x01];
+        let err = reader.read(&mut bytes.as_slice()).await.unwrap_err();
+        let ReadError::Malformed(err) = err else {
+            panic!("malformed expected: {err:?}")
+        };
+        assert_eq!(err.kind_name(), "frame_too_large");
+    }
+
+    #[tokio::test]
+    async fn a_buffered_message_longer_than_max_frame_is_refused() {
+        let limits = DecodeLimits {
+            max_frame: 256,
+            ..DecodeLimits::default()
+        };
+        let frame = framed_call(1000, 1);
+        let unframed = &frame[4..];
+        let mut reader = FrameReader::new(limits);
+        let err = reader.read(&mut &unframed[..]).await.unwrap_err();
+        let ReadError::Malformed(err) = err else {
+            panic!("malformed expected: {err:?}")
+        };
+        assert_eq!(err.kind_name(), "frame_too_large");
+        assert!(reader.buf.capacity() <= 2 * READ_CHUNK);
+    }
+
+    /// A 100 KiB frame through a 16-byte pipe, then a second frame that arrived with it:
+    /// both come out whole, and the buffer stays within about twice the frame.
+    #[tokio::test]
+    async fn frames_arrive_whole_through_small_reads() {
+        let first = framed_call(100 * 1024, 1);
+        let second = framed_call(10, 2);
+        let (mut tx, mut rx) = tokio::io::duplex(16);
+        let sent = [first.clone(), second.clone()].concat();
+        let writer = tokio::spawn(async move {
+            tx.write_all(&sent).await.unwrap();
+        });
+        let mut reader = FrameReader::new(DecodeLimits::default());
+        assert_eq!(reader.read(&mut rx).await.unwrap().unwrap(), first);
+        assert!(
+            reader.buf.capacity() <= 2 * first.len() + READ_CHUNK,
+            "capacity {}",
+            reader.buf.capacity()
+        );
+        assert_eq!(reader.read(&mut rx).await.unwrap().unwrap(), second);
+        writer.await.unwrap();
+        assert!(reader.read(&mut rx).await.unwrap().is_none(), "clean end");
+        let frame = Bytes::from(second);
+        let decoded = reader.decode(&frame).unwrap();
+        assert_eq!(decoded.transport, Transport::Framed);
+        assert_eq!(
+            reader.framing(),
+            Some((Transport::Framed, ProtocolId::Binary))
+        );
+    }
+}
