@@ -1,0 +1,76 @@
+//! `faultline serve`: serves the Echo service (`core/idl/echo.thrift`) on a TCP address,
+//! answering every transport and protocol the server detects (Kitex TTHeader, TTHeader +
+//! Framed, Apache THeader, Framed, Buffered; Binary and Compact), so any Thrift client can
+//! call it.
+//!
+//! Prints `listening on ADDR` (the bound address, so `--listen 127.0.0.1:0` can be used)
+//! once it accepts connections. SIGINT or SIGTERM shut it down gracefully: calls in flight
+//! are answered first. Exits 2 when it cannot listen.
+
+use std::process::ExitCode;
+
+use clap::Args;
+use faultline_core::echo;
+use faultline_core::net::Tcp;
+use faultline_core::server::ServerBuilder;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on, `host:port` (port 0 picks a free port).
+    #[arg(long, value_name = "ADDR")]
+    listen: String,
+    /// The zone this server runs in (carried in its tracing spans).
+    #[arg(long, value_name = "Z")]
+    zone: Option<String>,
+}
+
+pub fn run(args: &ServeArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("faultline serve: cannot start the runtime: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    runtime.block_on(serve(args))
+}
+
+async fn serve(args: &ServeArgs) -> ExitCode {
+    let mut builder = ServerBuilder::new(echo::SERVICE);
+    if let Some(zone) = &args.zone {
+        builder = builder.zone(zone.as_str());
+    }
+    let server = match builder.bind(&Tcp, &args.listen, echo::router()).await {
+        Ok(server) => server,
+        Err(err) => {
+            eprintln!("faultline serve: cannot listen on {}: {err}", args.listen);
+            return ExitCode::from(2);
+        }
+    };
+    println!("listening on {}", server.local_addr());
+    if let Err(err) = shutdown_signal().await {
+        eprintln!("faultline serve: cannot wait for signals: {err}");
+    }
+    server.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+/// Resolves on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
+async fn shutdown_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())?;
+        tokio::select! {
+            interrupted = tokio::signal::ctrl_c() => interrupted,
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
+}
