@@ -4,13 +4,18 @@
 //! call it.
 //!
 //! Prints `listening on ADDR` (the bound address, so `--listen 127.0.0.1:0` can be used)
-//! once it accepts connections. SIGINT or SIGTERM shut it down gracefully: calls in flight
-//! are answered first. Exits 2 when it cannot listen.
+//! once it accepts connections; with `--metrics ADDR` it also serves the server's events as
+//! Prometheus series on `GET /metrics` there and prints `metrics on ADDR`. SIGINT or SIGTERM
+//! shut it down gracefully: calls in flight are answered first. Exits 2 when it cannot
+//! listen.
 
+use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::Args;
 use faultline_core::echo;
+use faultline_core::event::EventBus;
+use faultline_core::metrics::serve_metrics;
 use faultline_core::net::Tcp;
 use faultline_core::server::ServerBuilder;
 
@@ -22,6 +27,9 @@ pub struct ServeArgs {
     /// The zone this server runs in (carried in its tracing spans).
     #[arg(long, value_name = "Z")]
     zone: Option<String>,
+    /// Serve Prometheus metrics on `GET /metrics` at this address.
+    #[arg(long, value_name = "ADDR")]
+    metrics: Option<SocketAddr>,
 }
 
 pub fn run(args: &ServeArgs) -> ExitCode {
@@ -39,7 +47,18 @@ pub fn run(args: &ServeArgs) -> ExitCode {
 }
 
 async fn serve(args: &ServeArgs) -> ExitCode {
-    let mut builder = ServerBuilder::new(echo::SERVICE);
+    let events = EventBus::default();
+    let metrics = match args.metrics {
+        None => None,
+        Some(addr) => match serve_metrics(addr, &events).await {
+            Ok((metrics, _recorder)) => Some(metrics),
+            Err(err) => {
+                eprintln!("faultline serve: cannot serve metrics on {addr}: {err}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let mut builder = ServerBuilder::new(echo::SERVICE).events(events);
     if let Some(zone) = &args.zone {
         builder = builder.zone(zone.as_str());
     }
@@ -51,10 +70,16 @@ async fn serve(args: &ServeArgs) -> ExitCode {
         }
     };
     println!("listening on {}", server.local_addr());
+    if let Some(metrics) = &metrics {
+        println!("metrics on {}", metrics.local_addr());
+    }
     if let Err(err) = shutdown_signal().await {
         eprintln!("faultline serve: cannot wait for signals: {err}");
     }
     server.shutdown().await;
+    if let Some(metrics) = metrics {
+        metrics.shutdown().await;
+    }
     ExitCode::SUCCESS
 }
 

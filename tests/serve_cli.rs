@@ -1,6 +1,6 @@
 //! `faultline serve` as a user runs it: Kitex TTHeader and TTHeader + Framed calls (built
 //! with faultline's frame encoder over a plain socket) get their echo back from the real
-//! binary; `--zone` is accepted; SIGTERM shuts it down with exit code 0; an address it
+//! binary; `--zone` is accepted; `--metrics` serves the calls as Prometheus series; SIGTERM shuts it down with exit code 0; an address it
 //! cannot listen on exits 2.
 
 mod serve_support;
@@ -110,4 +110,38 @@ fn an_address_in_use_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("cannot listen on"), "{stderr}");
+}
+
+/// `GET /metrics` on `addr`: the response body.
+fn scrape(addr: &str) -> String {
+    let mut stream = TcpStream::connect(addr).expect("connect to metrics");
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .expect("send request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read response");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    response
+}
+
+#[test]
+fn metrics_count_the_calls_served() {
+    let mut served = Served::start(&["--metrics", "127.0.0.1:0"]);
+    let line = served.line();
+    let metrics = line
+        .strip_prefix("metrics on ")
+        .unwrap_or_else(|| panic!("`metrics on ADDR` expected, got {line:?}"))
+        .to_owned();
+    let (message, _) = call(
+        &served.addr,
+        Transport::TTHeader,
+        ProtocolId::Binary,
+        "count me",
+    );
+    assert_eq!(message, "count me");
+    // Events are recorded by a task of the server process: scrape until the call shows
+    // (each scrape is a round trip to that process), within a bound.
+    let series = r#"rpc_server_requests_total{rpc_system="apache_thrift",rpc_service="Echo",rpc_method="echo",status="ok"} 1"#;
+    let found = (0..200).any(|_| scrape(&metrics).contains(series));
+    assert!(found, "{series} missing from:\n{}", scrape(&metrics));
 }

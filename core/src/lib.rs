@@ -6,8 +6,9 @@
 //! `protocol::DecodeLimits` and reports failures as one structured `DecodeError`.
 //!
 //! The runtime builds on them: `rpc` (calls, replies, errors, instances), `event` (the
-//! typed event stream), `breaker` (circuit breakers), `net` (the transport seam: tokio TCP
-//! or turmoil), `transport` (frames on a byte stream), `server`, and `echo` (the example
+//! typed event stream), `breaker` (circuit breakers), `metrics` (the event stream as
+//! Prometheus series with OpenTelemetry names), `net` (the transport seam: tokio TCP or
+//! turmoil), `transport` (frames on a byte stream), `server`, and `echo` (the example
 //! service).
 
 extern crate self as faultline_core;
@@ -16,6 +17,7 @@ pub mod breaker;
 pub mod echo;
 pub mod event;
 pub mod frame;
+pub mod metrics;
 pub mod net;
 pub mod protocol;
 pub mod rpc;

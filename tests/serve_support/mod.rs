@@ -38,6 +38,13 @@ impl Served {
         }
     }
 
+    /// The next line it prints.
+    pub fn line(&mut self) -> String {
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).expect("read a line");
+        line.trim().to_owned()
+    }
+
     /// The port it listens on.
     pub fn port(&self) -> &str {
         self.addr.rsplit(':').next().expect("host:port")
