@@ -6,7 +6,8 @@
 //! `protocol::DecodeLimits` and reports failures as one structured `DecodeError`.
 //!
 //! The runtime builds on them: `rpc` (calls, replies, errors, instances), `event` (the
-//! typed event stream), `breaker` (circuit breakers), `metrics` (the event stream as
+//! typed event stream), `breaker` (circuit breakers), `client` (the client as a tower
+//! stack: deadline, retry, backup requests, fallback), `metrics` (the event stream as
 //! Prometheus series with OpenTelemetry names), `net` (the transport seam: tokio TCP or
 //! turmoil), `transport` (frames on a byte stream), `server`, and `echo` (the example
 //! service).
@@ -14,6 +15,7 @@
 extern crate self as faultline_core;
 
 pub mod breaker;
+pub mod client;
 pub mod echo;
 pub mod event;
 pub mod frame;
