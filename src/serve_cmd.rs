@@ -47,6 +47,13 @@ pub fn run(args: &ServeArgs) -> ExitCode {
 }
 
 async fn serve(args: &ServeArgs) -> ExitCode {
+    let shutdown = match Shutdown::listen() {
+        Ok(shutdown) => shutdown,
+        Err(err) => {
+            eprintln!("faultline serve: cannot listen for signals: {err}");
+            return ExitCode::from(2);
+        }
+    };
     let events = EventBus::default();
     let metrics = match args.metrics {
         None => None,
@@ -73,9 +80,7 @@ async fn serve(args: &ServeArgs) -> ExitCode {
     if let Some(metrics) = &metrics {
         println!("metrics on {}", metrics.local_addr());
     }
-    if let Err(err) = shutdown_signal().await {
-        eprintln!("faultline serve: cannot wait for signals: {err}");
-    }
+    shutdown.wait().await;
     server.shutdown().await;
     if let Some(metrics) = metrics {
         metrics.shutdown().await;
@@ -83,19 +88,43 @@ async fn serve(args: &ServeArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Resolves on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
-async fn shutdown_signal() -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
+/// SIGINT and SIGTERM, caught from the moment `listen` returns, so a signal sent right
+/// after `listening on` is printed shuts down gracefully instead of killing the process.
+#[cfg(unix)]
+struct Shutdown {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Shutdown {
+    fn listen() -> std::io::Result<Self> {
         use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate())?;
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    async fn wait(mut self) {
         tokio::select! {
-            interrupted = tokio::signal::ctrl_c() => interrupted,
-            _ = term.recv() => Ok(()),
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
         }
     }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await
+}
+
+/// Ctrl-C (elsewhere than Unix).
+#[cfg(not(unix))]
+struct Shutdown(tokio::signal::windows::CtrlC);
+
+#[cfg(not(unix))]
+impl Shutdown {
+    fn listen() -> std::io::Result<Self> {
+        tokio::signal::windows::ctrl_c().map(Self)
+    }
+
+    async fn wait(mut self) {
+        self.0.recv().await;
     }
 }
