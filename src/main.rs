@@ -1,7 +1,9 @@
 //! The `faultline` command line: `decode` prints what a captured frame or fuzz artifact
-//! holds. Later subcommands (`serve`, `call`, `sim`, `chaos`) dispatch to the other crates.
+//! holds; `serve` runs the Echo example service. Later subcommands (`call`, `sim`,
+//! `chaos`) dispatch to the other crates.
 
 mod decode_cmd;
+mod serve_cmd;
 mod value_json;
 
 use std::process::ExitCode;
@@ -23,10 +25,14 @@ struct Cli {
 enum Command {
     /// Decode Thrift frames (TTHeader, THeader, Framed, Buffered; Binary or Compact) to JSON.
     Decode(decode_cmd::DecodeArgs),
+    /// Serve the Echo example service on every transport and protocol (TTHeader, THeader,
+    /// Framed, Buffered; Binary and Compact).
+    Serve(serve_cmd::ServeArgs),
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Decode(args) => decode_cmd::run(&args),
+        Command::Serve(args) => serve_cmd::run(&args),
     }
 }

@@ -8,19 +8,25 @@
 //! The runtime builds on them: `rpc` (calls, replies, errors, instances), `event` (the
 //! typed event stream), `breaker` (circuit breakers), `client` (the client as a tower
 //! stack: deadline, retry, backup requests, fallback), `lb` (discovery, balancers and the
-//! load-balancing layer), `route` (the traffic-coloring route table) and `metrics` (the
-//! event stream as Prometheus series with OpenTelemetry names).
+//! load-balancing layer), `route` (the traffic-coloring route table), `metrics` (the event
+//! stream as Prometheus series with OpenTelemetry names), `net` (the transport seam: tokio
+//! TCP or turmoil), `transport` (frames on a byte stream), `server`, and `echo` (the
+//! example service).
 
 extern crate self as faultline_core;
 
 pub mod breaker;
 pub mod client;
+pub mod echo;
 pub mod event;
 pub mod frame;
 pub mod lb;
 pub mod metrics;
+pub mod net;
 pub mod protocol;
 pub mod route;
 pub mod rpc;
+pub mod server;
+pub mod transport;
 
 pub use faultline_derive::Thrift;
