@@ -53,8 +53,9 @@ impl Outcome {
     }
 }
 
-/// The right to make one call, handed back to `record` or `release`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The right to make one call, handed back (moved) to `record` or `release`. A permit
+/// dropped instead keeps its half-open probe slot taken for the rest of that period.
+#[derive(Debug, PartialEq, Eq)]
 #[must_use = "hand the permit back to record() or release()"]
 pub struct Permit(Kind);
 
@@ -72,7 +73,7 @@ impl Permit {
 }
 
 /// An admitted call: its permit, and the transition admitting it caused (OPEN -> HALF_OPEN).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct Admitted {
     pub permit: Permit,
     pub transition: Option<Transition>,
