@@ -6,13 +6,17 @@
 //! `protocol::DecodeLimits` and reports failures as one structured `DecodeError`.
 //!
 //! The runtime builds on them: `rpc` (calls, replies, errors, instances), `event` (the
-//! typed event stream), `breaker` (circuit breakers).
+//! typed event stream), `breaker` (circuit breakers), `client` (the client as a tower
+//! stack: deadline, retry, backup requests, fallback), `metrics` (the event stream as
+//! Prometheus series with OpenTelemetry names).
 
 extern crate self as faultline_core;
 
 pub mod breaker;
+pub mod client;
 pub mod event;
 pub mod frame;
+pub mod metrics;
 pub mod protocol;
 pub mod rpc;
 

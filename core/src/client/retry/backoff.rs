@@ -1,0 +1,103 @@
+//! Backoff between failure retries: none, fixed, or random within bounds.
+//!
+//! Random backoff draws whole milliseconds uniformly in `[min, max]` (Kitex draws whole
+//! milliseconds too, and tokio's timer resolves 1 ms) from a SplitMix64 generator. The seed
+//! is configurable so a simulation replays the same waits; without one it comes from the
+//! process's random hasher keys.
+
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// How long to wait before a failure retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backoff {
+    /// Retry at once (Kitex's default).
+    #[default]
+    None,
+    /// Wait the same time before every retry.
+    Fixed(Duration),
+    /// Wait a uniformly drawn whole number of milliseconds in `[min, max]`.
+    Random { min: Duration, max: Duration },
+}
+
+/// A `Backoff` with its random generator, shared by all calls of one client.
+#[derive(Debug)]
+pub(crate) struct BackoffState {
+    backoff: Backoff,
+    rng: Mutex<SplitMix64>,
+}
+
+impl BackoffState {
+    pub(crate) fn new(backoff: Backoff, seed: Option<u64>) -> Self {
+        let seed = seed.unwrap_or_else(|| RandomState::new().hash_one(0x5eed_u64));
+        Self {
+            backoff,
+            rng: Mutex::new(SplitMix64(seed)),
+        }
+    }
+
+    /// The wait before the next retry.
+    pub(crate) fn next(&self) -> Duration {
+        match self.backoff {
+            Backoff::None => Duration::ZERO,
+            Backoff::Fixed(wait) => wait,
+            Backoff::Random { min, max } => {
+                let lo = u64::try_from(min.as_millis()).unwrap_or(u64::MAX);
+                let hi = u64::try_from(max.as_millis()).unwrap_or(u64::MAX);
+                if hi <= lo {
+                    return min;
+                }
+                let draw = self.rng.lock().expect("backoff rng lock").next() % (hi - lo + 1);
+                Duration::from_millis(lo + draw)
+            }
+        }
+    }
+}
+
+/// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, and good enough for jitter.
+#[derive(Debug)]
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_stays_in_bounds_and_replays_by_seed() {
+        let bounds = Backoff::Random {
+            min: Duration::from_millis(10),
+            max: Duration::from_millis(20),
+        };
+        let a = BackoffState::new(bounds, Some(7));
+        let b = BackoffState::new(bounds, Some(7));
+        let draws: Vec<_> = (0..200).map(|_| a.next()).collect();
+        assert!(draws.iter().all(|d| (10..=20).contains(&d.as_millis())));
+        assert!(draws.iter().any(|d| d.as_millis() == 10));
+        assert!(draws.iter().any(|d| d.as_millis() == 20));
+        assert_eq!(draws, (0..200).map(|_| b.next()).collect::<Vec<_>>());
+        let c = BackoffState::new(bounds, Some(8));
+        assert_ne!(draws, (0..200).map(|_| c.next()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn fixed_and_none() {
+        let fixed = BackoffState::new(Backoff::Fixed(Duration::from_millis(5)), None);
+        assert_eq!(fixed.next(), Duration::from_millis(5));
+        assert_eq!(
+            BackoffState::new(Backoff::None, None).next(),
+            Duration::ZERO
+        );
+    }
+}
