@@ -1,0 +1,211 @@
+//! What the service and instance breaker layers share: a map from key to breaker, the
+//! admit / record / report steps around a call, and the response future.
+//!
+//! Why our own layer: tower has no circuit breaker. Its nearest pieces do other things:
+//! `filter` refuses by a predicate on the request, `load_shed` refuses when the inner
+//! service is not ready, `retry::budget` limits retries; none keeps a window of outcomes or
+//! a CLOSED / OPEN / HALF_OPEN state per key. Kitex's semantics (per-key breakers, error
+//! rate over a sliding window, probes, cooling growth) are written here instead.
+//!
+//! Per call: a read lock on the map (`std::sync::RwLock`; it is written only the first time a
+//! key is seen, so readers do not wait on each other in practice), one `Arc` clone, then the
+//! breaker's lock-free admit and record. Time is `tokio::time::Instant` since the event bus's
+//! epoch, so paused tokio time and turmoil drive the breakers, and breaker times line up
+//! with event times. An admitted call's permit is held by a guard: a call that finishes
+//! records its outcome, a call dropped unfinished (cancelled) releases its permit.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+
+use pin_project_lite::pin_project;
+use tokio::time::Instant;
+use tower::Service;
+
+use super::{Breaker, BreakerConfig, BreakerScope, Outcome, Permit, Transition};
+use crate::event::{EventBus, EventKind};
+use crate::rpc::{Call, Reply, RpcError};
+
+/// Breakers by key (method, or instance address), created on first use.
+pub(crate) struct Breakers {
+    config: BreakerConfig,
+    events: EventBus,
+    map: RwLock<HashMap<Arc<str>, Arc<Entry>>>,
+}
+
+/// One breaker with what its reports need.
+pub(crate) struct Entry {
+    pub(crate) breaker: Breaker,
+    scope: BreakerScope,
+    events: EventBus,
+}
+
+impl Breakers {
+    /// `config` must already be valid (the layers' constructors check it).
+    pub(crate) fn new(config: BreakerConfig, events: EventBus) -> Self {
+        Self {
+            config,
+            events,
+            map: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// The breaker for `key`, made with `scope` if it does not exist yet.
+    pub(crate) fn get(&self, key: &Arc<str>, scope: impl FnOnce() -> BreakerScope) -> Arc<Entry> {
+        // A panic while holding the lock cannot leave the map half-updated (insertion is
+        // one call), so a poisoned lock is still good to use.
+        if let Some(entry) = self
+            .map
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(key)
+        {
+            return entry.clone();
+        }
+        let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
+        map.entry(key.clone())
+            .or_insert_with(|| {
+                Arc::new(Entry {
+                    breaker: Breaker::new(self.config.clone())
+                        .expect("the layer validated the config"),
+                    scope: scope(),
+                    events: self.events.clone(),
+                })
+            })
+            .clone()
+    }
+}
+
+impl Entry {
+    fn now(&self) -> Duration {
+        Instant::now().saturating_duration_since(self.events.epoch())
+    }
+
+    fn report(&self, t: Transition) {
+        self.events.emit(EventKind::BreakerTransition {
+            scope: self.scope.clone(),
+            from: t.from,
+            to: t.to,
+            samples: t.samples,
+            error_rate: t.error_rate,
+        });
+    }
+}
+
+/// Admits `call` through `entry` and calls `inner`, or refuses it.
+pub(crate) fn guarded<S>(entry: Arc<Entry>, inner: &mut S, call: Call) -> ResponseFuture<S::Future>
+where
+    S: Service<Call, Response = Reply, Error = RpcError>,
+{
+    match entry.breaker.admit(entry.now()) {
+        Ok(admitted) => {
+            if let Some(t) = admitted.transition {
+                entry.report(t);
+            }
+            let guard = Guard {
+                entry,
+                permit: Some(admitted.permit),
+            };
+            ResponseFuture::called(inner.call(call), Some(guard))
+        }
+        Err(_) => {
+            entry.events.emit(EventKind::BreakerRejected {
+                scope: entry.scope.clone(),
+            });
+            ResponseFuture {
+                state: State::Refused {
+                    error: Some(RpcError::BreakerOpen(entry.scope.clone())),
+                },
+            }
+        }
+    }
+}
+
+/// Holds an admitted call's permit until the call ends.
+struct Guard {
+    entry: Arc<Entry>,
+    permit: Option<Permit>,
+}
+
+impl Guard {
+    fn finish(&mut self, result: &Result<Reply, RpcError>) {
+        let Some(permit) = self.permit.take() else {
+            return;
+        };
+        let outcome = match result {
+            Ok(_) => Some(Outcome::Success),
+            Err(error) => Outcome::of_error(error),
+        };
+        let breaker = &self.entry.breaker;
+        match outcome {
+            Some(outcome) => {
+                if let Some(t) = breaker.record(permit, outcome, self.entry.now()) {
+                    self.entry.report(t);
+                }
+            }
+            None => breaker.release(permit),
+        }
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Some(permit) = self.permit.take() {
+            self.entry.breaker.release(permit);
+        }
+    }
+}
+
+pin_project! {
+    /// The future of a call through a breaker layer.
+    pub struct ResponseFuture<F> {
+        #[pin]
+        state: State<F>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<F> {
+        Refused { error: Option<RpcError> },
+        Called { #[pin] inner: F, guard: Option<Guard> },
+    }
+}
+
+impl<F> ResponseFuture<F> {
+    /// A call that went to the inner service with no breaker to answer to.
+    pub(crate) fn unguarded(inner: F) -> Self {
+        Self::called(inner, None)
+    }
+
+    fn called(inner: F, guard: Option<Guard>) -> Self {
+        Self {
+            state: State::Called { inner, guard },
+        }
+    }
+}
+
+impl<F> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Reply, RpcError>>,
+{
+    type Output = Result<Reply, RpcError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            StateProj::Refused { error } => {
+                Poll::Ready(Err(error.take().expect("polled after completion")))
+            }
+            StateProj::Called { inner, guard } => {
+                let result = ready!(inner.poll(cx));
+                if let Some(guard) = guard {
+                    guard.finish(&result);
+                }
+                Poll::Ready(result)
+            }
+        }
+    }
+}
