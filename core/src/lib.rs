@@ -7,12 +7,17 @@
 //!
 //! The runtime builds on them: `rpc` (calls, replies, errors, instances), `event` (the
 //! typed event stream), `breaker` (circuit breakers).
+//!
+//! With the `fuzzing` feature, `fuzzing` holds the fuzz targets' bodies, their generators
+//! and seed corpus, and the Apache `thrift` crate adapter (see FUZZING.md).
 
 extern crate self as faultline_core;
 
 pub mod breaker;
 pub mod event;
 pub mod frame;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod protocol;
 pub mod rpc;
 
