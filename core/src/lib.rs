@@ -6,7 +6,8 @@
 //! `protocol::DecodeLimits` and reports failures as one structured `DecodeError`.
 //!
 //! The runtime builds on them: `rpc` (calls, replies, errors, instances), `event` (the
-//! typed event stream), `breaker` (circuit breakers).
+//! typed event stream), `breaker` (circuit breakers), `metrics` (the event stream as
+//! Prometheus series with OpenTelemetry names).
 //!
 //! With the `fuzzing` feature, `fuzzing` holds the fuzz targets' bodies, their generators
 //! and seed corpus, and the Apache `thrift` crate adapter (see FUZZING.md).
@@ -18,6 +19,7 @@ pub mod event;
 pub mod frame;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod metrics;
 pub mod protocol;
 pub mod rpc;
 

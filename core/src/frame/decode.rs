@@ -47,11 +47,7 @@ impl<'a> Frame<'a> {
     /// A cursor over the payload that reports absolute offsets.
     /// Binaries read through it are zero-copy when the frame was decoded from `Bytes`.
     pub fn input(&self, limits: DecodeLimits) -> Input<'a> {
-        let input = Input::new(self.payload, self.payload_offset, limits);
-        match self.owner {
-            Some(owner) => input.sharing(owner),
-            None => input,
-        }
+        Input::new(self.payload, self.payload_offset, limits).sharing(self.owner)
     }
 
     /// Decodes the payload as one message with a typed body, in the frame's protocol;

@@ -1,9 +1,10 @@
 //! The 14 bytes TTHeader and THeader frames share: length, magic, flags, sequence id and
 //! header size (in 4-byte words), and the checks on them.
 
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
-use crate::protocol::{DecodeError, DecodeResult, ErrorKind};
+use super::{Header, Metadata};
+use crate::protocol::{DecodeError, DecodeLimits, DecodeResult, ErrorKind, Input, ProtocolId};
 
 /// Bytes before the variable header: length 4, magic 2, flags 2, seq id 4, size 2.
 pub(super) const FIXED_LEN: usize = 14;
@@ -48,6 +49,34 @@ pub(super) fn read_fixed(
         seq_id,
         header_end,
     })
+}
+
+/// Decodes the header of the complete frame `frame` (from its length field to its last
+/// byte): the fixed fields, then the variable header with `variable`, the part TTHeader and
+/// THeader lay out differently. `owner`, when given, is the `Bytes` that `frame` starts;
+/// metadata values are then zero-copy slices of it. Returns the header and the payload's
+/// absolute offset.
+pub(super) fn decode_header(
+    frame: &[u8],
+    owner: Option<&Bytes>,
+    limits: &DecodeLimits,
+    max_header: usize,
+    what: &'static str,
+    variable: impl FnOnce(&mut Input<'_>) -> DecodeResult<(ProtocolId, Metadata)>,
+) -> DecodeResult<(Header, usize)> {
+    let fixed = read_fixed(frame, max_header, what)?;
+    let header_len = fixed.header_end - FIXED_LEN;
+    let mut input =
+        Input::new(&frame[FIXED_LEN..fixed.header_end], FIXED_LEN, *limits).sharing(owner);
+    let (protocol, metadata) = variable(&mut input).map_err(in_header(header_len))?;
+    let header = Header {
+        flags: fixed.flags,
+        seq_id: fixed.seq_id,
+        protocol,
+        transforms: Vec::new(),
+        metadata,
+    };
+    Ok((header, fixed.header_end))
 }
 
 /// Writes the fixed fields. `body_len` counts every byte after the length field.

@@ -13,7 +13,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::fixed::{in_header, read_fixed, write_fixed, FIXED_LEN};
+use super::fixed::{decode_header, write_fixed};
 use super::{Header, Metadata};
 use crate::protocol::{
     read_varint32, varint32_len, write_varint32, DecodeError, DecodeLimits, DecodeResult,
@@ -33,29 +33,14 @@ pub(super) fn decode(
     owner: Option<&Bytes>,
     limits: &DecodeLimits,
 ) -> DecodeResult<(Header, usize)> {
-    let fixed = read_fixed(
+    decode_header(
         frame,
+        owner,
+        limits,
         MAX_HEADER_LEN,
         "THeader fixed fields within the frame",
-    )?;
-    let header_len = fixed.header_end - FIXED_LEN;
-    let owned;
-    let mut input = match owner {
-        Some(bytes) => {
-            owned = bytes.slice(FIXED_LEN..fixed.header_end);
-            Input::from_bytes(&owned, FIXED_LEN, *limits)
-        }
-        None => Input::new(&frame[FIXED_LEN..fixed.header_end], FIXED_LEN, *limits),
-    };
-    let (protocol, metadata) = decode_variable(&mut input).map_err(in_header(header_len))?;
-    let header = Header {
-        flags: fixed.flags,
-        seq_id: fixed.seq_id,
-        protocol,
-        transforms: Vec::new(),
-        metadata,
-    };
-    Ok((header, fixed.header_end))
+        decode_variable,
+    )
 }
 
 fn decode_variable(input: &mut Input<'_>) -> DecodeResult<(ProtocolId, Metadata)> {

@@ -39,10 +39,10 @@ impl<'a> Input<'a> {
         }
     }
 
-    /// The same cursor, reading binaries as zero-copy slices of `owner` when the input lies
-    /// within `owner`'s memory (otherwise unchanged: binaries are copied).
-    pub fn sharing(mut self, owner: &'a Bytes) -> Self {
-        if within(owner, self.buf) {
+    /// The same cursor, reading binaries as zero-copy slices of `owner` when there is one
+    /// and the input lies within its memory (otherwise unchanged: binaries are copied).
+    pub fn sharing(mut self, owner: Option<&'a Bytes>) -> Self {
+        if let Some(owner) = owner.filter(|o| within(o, self.buf)) {
             self.owner = Some(owner);
         }
         self
