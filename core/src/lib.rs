@@ -12,6 +12,9 @@
 //! stream as Prometheus series with OpenTelemetry names), `net` (the transport seam: tokio
 //! TCP or turmoil), `transport` (frames on a byte stream), `server`, and `echo` (the
 //! example service).
+//!
+//! With the `fuzzing` feature, `fuzzing` holds the fuzz targets' bodies, their generators
+//! and seed corpus, and the Apache `thrift` crate adapter (see FUZZING.md).
 
 extern crate self as faultline_core;
 
@@ -20,6 +23,8 @@ pub mod client;
 pub mod echo;
 pub mod event;
 pub mod frame;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod lb;
 pub mod metrics;
 pub mod net;

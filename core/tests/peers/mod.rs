@@ -1,8 +1,9 @@
-//! Test support shared by the `interop_rust*` tests (and, later, the differential fuzz
-//! targets `diff_binary` / `diff_compact`): adapters that drive two Rust Thrift stacks
-//! nobody here wrote — the Apache `thrift` crate ([`apache`]) and CloudWeGo's `pilota`
-//! ([`pilota`]) — from and into faultline's dynamic [`Value`] tree, plus faultline's own
-//! encode/decode behind the same small API so a test can line the three up.
+//! Test support shared by the `interop_rust*` tests: adapters that drive two Rust Thrift
+//! stacks nobody here wrote — the Apache `thrift` crate ([`apache`], which lives in
+//! `faultline_core::fuzzing` so the differential fuzz targets use the same one) and
+//! CloudWeGo's `pilota` ([`pilota`]) — from and into faultline's dynamic [`Value`] tree,
+//! plus faultline's own encode/decode behind the same small API so a test can line the
+//! three up.
 //!
 //! Each peer module offers the same functions: `write_value` / `read_value` over the peer's
 //! own protocol traits, `write_message` / `read_message`, and byte-level conveniences
@@ -12,24 +13,14 @@
 //! Not every test binary uses every helper, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
-pub mod apache;
 pub mod pilota;
+
+pub use faultline_core::fuzzing::{apache, Proto};
 
 use faultline_core::protocol::{
     encode_to_vec, expect_end, Binary, BinaryReader, Compact, CompactReader, DecodeLimits,
     DecodeResult, Field, Message, ProtocolReader, TType, Value,
 };
-
-/// Which Thrift protocol a comparison runs in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Proto {
-    Binary,
-    Compact,
-}
-
-impl Proto {
-    pub const ALL: [Proto; 2] = [Proto::Binary, Proto::Compact];
-}
 
 /// faultline's encoding of `v` in `proto`.
 pub fn fl_encode(v: &Value, proto: Proto) -> Vec<u8> {

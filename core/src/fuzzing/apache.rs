@@ -1,5 +1,7 @@
 //! Adapter between faultline's `Value` tree and the Apache `thrift` crate (0.25) generic
-//! protocol API: `TBinaryInputProtocol` (strict or not) / `TBinaryOutputProtocol` and
+//! protocol API, shared by the interop tests (`core/tests/interop_rust.rs`) and the
+//! differential fuzz targets (`diff_binary`, `diff_compact`): `TBinaryInputProtocol`
+//! (strict or not) / `TBinaryOutputProtocol` and
 //! `TCompactInputProtocol` / `TCompactOutputProtocol`, over in-memory buffers (`&[u8]` and
 //! `Vec<u8>` are transports through the crate's blanket `Read`/`Write` impls).
 //!
@@ -17,7 +19,7 @@
 //! dependency: a `Uuid` is made by reading 16 bytes through a `TBinaryInputProtocol`, and
 //! read back through its inherent `as_bytes`.
 
-use faultline_core::protocol::{Field, Message, MessageHeader, MessageType, TType, Value};
+use crate::protocol::{Field, Message, MessageHeader, MessageType, TType, Value};
 use thrift::protocol::{
     TBinaryInputProtocol, TBinaryOutputProtocol, TCompactInputProtocol, TCompactOutputProtocol,
     TFieldIdentifier, TInputProtocol, TListIdentifier, TMapIdentifier, TMessageIdentifier,
@@ -350,11 +352,15 @@ pub fn decode_message(
     proto: Proto,
     strict: Strictness,
 ) -> thrift::Result<Message<Value>> {
-    with_input(
-        bytes,
-        proto,
-        strict,
-        TConfiguration::default(),
-        read_message,
-    )
+    decode_message_with(bytes, proto, strict, TConfiguration::default())
+}
+
+/// As [`decode_message`], with an explicit configuration (limits).
+pub fn decode_message_with(
+    bytes: &[u8],
+    proto: Proto,
+    strict: Strictness,
+    config: TConfiguration,
+) -> thrift::Result<Message<Value>> {
+    with_input(bytes, proto, strict, config, read_message)
 }

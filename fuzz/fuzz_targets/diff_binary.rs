@@ -1,0 +1,5 @@
+//! `diff_binary`: Same bytes into faultline and the Apache `thrift` crate (Binary): they must agree.
+//! The body is `faultline_core::fuzzing::targets::diff_binary`, which `cargo test` also replays.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| faultline_core::fuzzing::targets::diff_binary(data));

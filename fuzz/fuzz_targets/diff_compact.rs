@@ -1,0 +1,5 @@
+//! `diff_compact`: Same bytes into faultline and the Apache `thrift` crate (Compact): they must agree.
+//! The body is `faultline_core::fuzzing::targets::diff_compact`, which `cargo test` also replays.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| faultline_core::fuzzing::targets::diff_compact(data));
