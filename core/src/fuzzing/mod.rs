@@ -61,6 +61,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("roundtrip_metadata", targets::roundtrip_metadata),
     ("diff_binary", targets::diff_binary),
     ("diff_compact", targets::diff_compact),
+    ("breaker_model", targets::breaker_model),
 ];
 
 /// The target named `name`.

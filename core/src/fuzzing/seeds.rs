@@ -368,7 +368,12 @@ pub fn seeds(vectors: &Path) -> io::Result<Vec<Seed>> {
         corpus.add(targets, &format!("py-{stem}"), &bytes);
     }
 
-    let structured = ["roundtrip_value", "roundtrip_typed", "roundtrip_metadata"];
+    let structured = [
+        "roundtrip_value",
+        "roundtrip_typed",
+        "roundtrip_metadata",
+        "breaker_model",
+    ];
     for (i, target) in structured.iter().enumerate() {
         for len in [32, 256, 1024, 4096] {
             corpus.add(

@@ -403,6 +403,18 @@ pub fn roundtrip_metadata(data: &[u8]) {
     };
 }
 
+/// `breaker_model`: an arbitrary sequence of admits, outcomes (success, failure, timeout)
+/// and clock advances against the circuit breaker and its reference model
+/// (`breaker::model`); `check` panics when their states or decisions disagree.
+pub fn breaker_model(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    let ops: Vec<crate::breaker::model::Op> = u.arbitrary_iter().map_or_else(
+        |_| Vec::new(),
+        |ops| ops.take(2048).map_while(Result::ok).collect(),
+    );
+    crate::breaker::model::check(&crate::breaker::model::small_config(), &ops);
+}
+
 /// The Apache crate with faultline's fuzzing limits.
 fn apache_config() -> TConfiguration {
     TConfiguration::builder()
