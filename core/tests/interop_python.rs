@@ -150,48 +150,6 @@ fn message_from_json(j: &J) -> Message<Value> {
     }
 }
 
-/// An empty Compact map carries no key or value types: faultline reads them as `Void`,
-/// Python as `STOP`. Both sides are compared with those types set to `Void`.
-fn compact_normal(value: &Value) -> Value {
-    match value {
-        Value::Struct(fields) => Value::Struct(
-            fields
-                .iter()
-                .map(|f| Field {
-                    id: f.id,
-                    value: compact_normal(&f.value),
-                })
-                .collect(),
-        ),
-        Value::List { elem, items } => Value::List {
-            elem: *elem,
-            items: items.iter().map(compact_normal).collect(),
-        },
-        Value::Set { elem, items } => Value::Set {
-            elem: *elem,
-            items: items.iter().map(compact_normal).collect(),
-        },
-        Value::Map { entries, .. } if entries.is_empty() => Value::Map {
-            key: TType::Void,
-            value: TType::Void,
-            entries: vec![],
-        },
-        Value::Map {
-            key,
-            value,
-            entries,
-        } => Value::Map {
-            key: *key,
-            value: *value,
-            entries: entries
-                .iter()
-                .map(|(k, v)| (compact_normal(k), compact_normal(v)))
-                .collect(),
-        },
-        scalar => scalar.clone(),
-    }
-}
-
 /// The JSON as the wire knows it: "string" is only a hint for which Python read call to
 /// use, so as a container's element, key or value type it is reported as "binary".
 fn wire_json(j: &J) -> J {
@@ -234,7 +192,8 @@ fn brief(j: &J) -> String {
     }
 }
 
-/// The same normalisation on the JSON side (Python reports an empty map's types as "stop").
+/// `Value::compact_view` on the JSON side: an empty Compact map carries no key or value
+/// types; Python reports them as "stop", faultline as "void". Both become "void".
 fn compact_normal_json(j: &J) -> J {
     match j {
         J::Object(obj) if obj.len() == 1 && obj.contains_key("map") => {
@@ -701,7 +660,7 @@ impl Proto {
 
     fn normal(self, value: &Value) -> Value {
         match self {
-            Proto::Compact => compact_normal(value),
+            Proto::Compact => value.compact_view(),
             _ => value.clone(),
         }
     }

@@ -10,7 +10,7 @@
 //! - the tree has at most [`MAX_NODES`] values and strings at most [`MAX_BYTES`] bytes, so
 //!   an encoding fits `max_frame` and one run stays cheap.
 //!
-//! Compact writes an empty map without key and value types; [`compact_view`] is what a
+//! Compact writes an empty map without key and value types; [`Value::compact_view`] is what a
 //! Compact reader gives back for a value.
 //!
 //! When the input runs out, `Unstructured` yields zeros, so generation always ends.
@@ -233,52 +233,10 @@ pub fn header(u: &mut Unstructured<'_>, protocol: ProtocolId, kitex: bool) -> Re
     Ok(header)
 }
 
-/// What a Compact reader gives back for `v`: empty maps lose their key and value types
-/// (Compact writes an empty map as one `0x00`), everything else is unchanged.
-pub fn compact_view(v: &Value) -> Value {
-    match v {
-        Value::Map { entries, .. } if entries.is_empty() => Value::Map {
-            key: TType::Void,
-            value: TType::Void,
-            entries: Vec::new(),
-        },
-        Value::Map {
-            key,
-            value,
-            entries,
-        } => Value::Map {
-            key: *key,
-            value: *value,
-            entries: entries
-                .iter()
-                .map(|(k, v)| (compact_view(k), compact_view(v)))
-                .collect(),
-        },
-        Value::Struct(fields) => Value::Struct(
-            fields
-                .iter()
-                .map(|f| Field {
-                    id: f.id,
-                    value: compact_view(&f.value),
-                })
-                .collect(),
-        ),
-        Value::List { elem, items } => Value::List {
-            elem: *elem,
-            items: items.iter().map(compact_view).collect(),
-        },
-        Value::Set { elem, items } => Value::Set {
-            elem: *elem,
-            items: items.iter().map(compact_view).collect(),
-        },
-        scalar => scalar.clone(),
-    }
-}
-
 /// What a reader of `protocol` gives back for `v`.
 pub fn view(v: &Value, protocol: ProtocolId) -> Value {
     match protocol {
         ProtocolId::Binary => v.clone(),
-        ProtocolId::Compact => compact_view(v),
+        ProtocolId::Compact => v.compact_view(),
     }
 }

@@ -19,7 +19,7 @@ pub use faultline_core::fuzzing::{apache, Proto};
 
 use faultline_core::protocol::{
     encode_to_vec, expect_end, Binary, BinaryReader, Compact, CompactReader, DecodeLimits,
-    DecodeResult, Field, Message, ProtocolReader, TType, Value,
+    DecodeResult, Message, ProtocolReader, TType, Value,
 };
 
 /// faultline's encoding of `v` in `proto`.
@@ -91,48 +91,7 @@ pub fn fl_decode_message(bytes: &[u8], proto: Proto) -> DecodeResult<Message<Val
 pub fn expected_after(v: &Value, proto: Proto) -> Value {
     match proto {
         Proto::Binary => v.clone(),
-        Proto::Compact => without_empty_map_types(v),
-    }
-}
-
-/// `v` with the key and value types of every empty map replaced by `Void`.
-pub fn without_empty_map_types(v: &Value) -> Value {
-    match v {
-        Value::Map { entries, .. } if entries.is_empty() => Value::Map {
-            key: TType::Void,
-            value: TType::Void,
-            entries: Vec::new(),
-        },
-        Value::Map {
-            key,
-            value,
-            entries,
-        } => Value::Map {
-            key: *key,
-            value: *value,
-            entries: entries
-                .iter()
-                .map(|(k, v)| (without_empty_map_types(k), without_empty_map_types(v)))
-                .collect(),
-        },
-        Value::Struct(fields) => Value::Struct(
-            fields
-                .iter()
-                .map(|f| Field {
-                    id: f.id,
-                    value: without_empty_map_types(&f.value),
-                })
-                .collect(),
-        ),
-        Value::List { elem, items } => Value::List {
-            elem: *elem,
-            items: items.iter().map(without_empty_map_types).collect(),
-        },
-        Value::Set { elem, items } => Value::Set {
-            elem: *elem,
-            items: items.iter().map(without_empty_map_types).collect(),
-        },
-        scalar => scalar.clone(),
+        Proto::Compact => v.compact_view(),
     }
 }
 
