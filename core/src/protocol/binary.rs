@@ -5,10 +5,10 @@
 
 use bytes::Bytes;
 
+use super::writer::{wire_len, WriteDepth};
 use super::{
-    DecodeError, DecodeLimits, DecodeResult, EncodeError, EncodeResult, ErrorKind, FieldHeader,
-    Input, ListHeader, MapHeader, MessageHeader, MessageType, ProtocolReader, ProtocolWriter, Sink,
-    TType, MAX_WRITE_DEPTH,
+    DecodeError, DecodeLimits, DecodeResult, EncodeResult, ErrorKind, FieldHeader, Input,
+    ListHeader, MapHeader, MessageHeader, MessageType, ProtocolReader, ProtocolWriter, Sink, TType,
 };
 
 const VERSION_1: u32 = 0x8001_0000;
@@ -246,12 +246,15 @@ impl<'a> ProtocolReader<'a> for BinaryReader<'a> {
 #[derive(Debug)]
 pub struct BinaryWriter<S> {
     sink: S,
-    depth: usize,
+    depth: WriteDepth,
 }
 
 impl<S: Sink> BinaryWriter<S> {
     pub fn new(sink: S) -> Self {
-        Self { sink, depth: 0 }
+        Self {
+            sink,
+            depth: WriteDepth::default(),
+        }
     }
 
     pub fn into_inner(self) -> S {
@@ -259,25 +262,8 @@ impl<S: Sink> BinaryWriter<S> {
     }
 
     #[inline]
-    fn enter(&mut self) -> EncodeResult {
-        if self.depth >= MAX_WRITE_DEPTH {
-            return Err(EncodeError::DepthExceeded {
-                limit: MAX_WRITE_DEPTH,
-            });
-        }
-        self.depth += 1;
-        Ok(())
-    }
-
-    #[inline]
-    fn leave(&mut self) -> EncodeResult {
-        self.depth = self.depth.saturating_sub(1);
-        Ok(())
-    }
-
-    #[inline]
     fn length(&mut self, what: &'static str, len: usize) -> EncodeResult {
-        let len = i32::try_from(len).map_err(|_| EncodeError::TooLong { what, len })?;
+        let len = wire_len(what, len)?;
         self.write_i32(len)
     }
 }
@@ -295,12 +281,12 @@ impl<S: Sink> ProtocolWriter for BinaryWriter<S> {
 
     #[inline]
     fn write_struct_begin(&mut self) -> EncodeResult {
-        self.enter()
+        self.depth.enter()
     }
 
     #[inline]
     fn write_struct_end(&mut self) -> EncodeResult {
-        self.leave()
+        self.depth.leave()
     }
 
     #[inline]
@@ -321,34 +307,34 @@ impl<S: Sink> ProtocolWriter for BinaryWriter<S> {
     }
 
     fn write_list_begin(&mut self, header: ListHeader) -> EncodeResult {
-        self.enter()?;
+        self.depth.enter()?;
         self.sink.put_u8(header.elem as u8);
         self.length("list", header.len)
     }
 
     fn write_list_end(&mut self) -> EncodeResult {
-        self.leave()
+        self.depth.leave()
     }
 
     fn write_set_begin(&mut self, header: ListHeader) -> EncodeResult {
-        self.enter()?;
+        self.depth.enter()?;
         self.sink.put_u8(header.elem as u8);
         self.length("set", header.len)
     }
 
     fn write_set_end(&mut self) -> EncodeResult {
-        self.leave()
+        self.depth.leave()
     }
 
     fn write_map_begin(&mut self, header: MapHeader) -> EncodeResult {
-        self.enter()?;
+        self.depth.enter()?;
         self.sink.put_u8(header.key as u8);
         self.sink.put_u8(header.value as u8);
         self.length("map", header.len)
     }
 
     fn write_map_end(&mut self) -> EncodeResult {
-        self.leave()
+        self.depth.leave()
     }
 
     #[inline]

@@ -8,10 +8,10 @@ use super::varint::{
     read_varint32, read_varint64, unzigzag32, unzigzag64, write_varint32, write_varint64, zigzag32,
     zigzag64,
 };
+use super::writer::{wire_len, WriteDepth};
 use super::{
-    DecodeError, DecodeLimits, DecodeResult, EncodeError, EncodeResult, ErrorKind, FieldHeader,
-    Input, ListHeader, MapHeader, MessageHeader, MessageType, ProtocolReader, ProtocolWriter, Sink,
-    TType, MAX_WRITE_DEPTH,
+    DecodeError, DecodeLimits, DecodeResult, EncodeResult, ErrorKind, FieldHeader, Input,
+    ListHeader, MapHeader, MessageHeader, MessageType, ProtocolReader, ProtocolWriter, Sink, TType,
 };
 
 const PROTOCOL_ID: u8 = 0x82;
@@ -382,7 +382,7 @@ pub struct CompactWriter<S> {
     sink: S,
     last_field_id: i16,
     stack: FieldIdStack,
-    depth: usize,
+    depth: WriteDepth,
     pending_bool_field: Option<i16>,
 }
 
@@ -392,30 +392,13 @@ impl<S: Sink> CompactWriter<S> {
             sink,
             last_field_id: 0,
             stack: FieldIdStack::new(),
-            depth: 0,
+            depth: WriteDepth::default(),
             pending_bool_field: None,
         }
     }
 
     pub fn into_inner(self) -> S {
         self.sink
-    }
-
-    #[inline]
-    fn enter(&mut self) -> EncodeResult {
-        if self.depth >= MAX_WRITE_DEPTH {
-            return Err(EncodeError::DepthExceeded {
-                limit: MAX_WRITE_DEPTH,
-            });
-        }
-        self.depth += 1;
-        Ok(())
-    }
-
-    #[inline]
-    fn leave(&mut self) -> EncodeResult {
-        self.depth = self.depth.saturating_sub(1);
-        Ok(())
     }
 
     #[inline]
@@ -433,8 +416,8 @@ impl<S: Sink> CompactWriter<S> {
     }
 
     fn collection_begin(&mut self, what: &'static str, elem: TType, len: usize) -> EncodeResult {
-        self.enter()?;
-        let len32 = i32::try_from(len).map_err(|_| EncodeError::TooLong { what, len })?;
+        self.depth.enter()?;
+        let len32 = wire_len(what, len)?;
         let elem = compact_type(elem);
         if len32 < 15 {
             self.sink.put_u8(((len32 as u8) << 4) | elem);
@@ -447,7 +430,7 @@ impl<S: Sink> CompactWriter<S> {
 
     #[inline]
     fn length(&mut self, what: &'static str, len: usize) -> EncodeResult {
-        let len32 = i32::try_from(len).map_err(|_| EncodeError::TooLong { what, len })?;
+        let len32 = wire_len(what, len)?;
         write_varint32(&mut self.sink, len32 as u32);
         Ok(())
     }
@@ -468,7 +451,7 @@ impl<S: Sink> ProtocolWriter for CompactWriter<S> {
 
     #[inline]
     fn write_struct_begin(&mut self) -> EncodeResult {
-        self.enter()?;
+        self.depth.enter()?;
         self.stack.push(self.last_field_id);
         self.last_field_id = 0;
         Ok(())
@@ -477,7 +460,7 @@ impl<S: Sink> ProtocolWriter for CompactWriter<S> {
     #[inline]
     fn write_struct_end(&mut self) -> EncodeResult {
         self.last_field_id = self.stack.pop();
-        self.leave()
+        self.depth.leave()
     }
 
     #[inline]
@@ -506,7 +489,7 @@ impl<S: Sink> ProtocolWriter for CompactWriter<S> {
     }
 
     fn write_list_end(&mut self) -> EncodeResult {
-        self.leave()
+        self.depth.leave()
     }
 
     fn write_set_begin(&mut self, header: ListHeader) -> EncodeResult {
@@ -514,11 +497,11 @@ impl<S: Sink> ProtocolWriter for CompactWriter<S> {
     }
 
     fn write_set_end(&mut self) -> EncodeResult {
-        self.leave()
+        self.depth.leave()
     }
 
     fn write_map_begin(&mut self, header: MapHeader) -> EncodeResult {
-        self.enter()?;
+        self.depth.enter()?;
         self.length("map", header.len)?;
         if header.len > 0 {
             self.sink
@@ -528,7 +511,7 @@ impl<S: Sink> ProtocolWriter for CompactWriter<S> {
     }
 
     fn write_map_end(&mut self) -> EncodeResult {
-        self.leave()
+        self.depth.leave()
     }
 
     #[inline]

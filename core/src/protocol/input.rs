@@ -137,33 +137,20 @@ impl<'a> Input<'a> {
         start: usize,
         expected: &'static str,
     ) -> DecodeResult<usize> {
-        if len < 0 {
-            return Err(DecodeError::new(
-                ErrorKind::NegativeLength(len),
-                start,
-                expected,
-            ));
-        }
-        let len = usize::try_from(len).unwrap_or(usize::MAX);
-        if len > self.limits.max_string {
-            return Err(DecodeError::new(
-                ErrorKind::StringTooLong {
-                    len,
-                    limit: self.limits.max_string,
-                },
-                start,
-                expected,
-            ));
-        }
-        if len > self.remaining() {
-            return Err(DecodeError::new(
-                ErrorKind::UnexpectedEof {
-                    needed: len,
-                    remaining: self.remaining(),
-                },
-                start,
-                expected,
-            ));
+        let len = bounded(
+            len,
+            self.limits.max_string,
+            start,
+            expected,
+            |len, limit| ErrorKind::StringTooLong { len, limit },
+        )?;
+        let remaining = self.remaining();
+        if len > remaining {
+            let eof = ErrorKind::UnexpectedEof {
+                needed: len,
+                remaining,
+            };
+            return Err(DecodeError::new(eof, start, expected));
         }
         Ok(len)
     }
@@ -177,35 +164,22 @@ impl<'a> Input<'a> {
         start: usize,
         expected: &'static str,
     ) -> DecodeResult<usize> {
-        if len < 0 {
-            return Err(DecodeError::new(
-                ErrorKind::NegativeLength(len),
-                start,
-                expected,
-            ));
-        }
-        let len = usize::try_from(len).unwrap_or(usize::MAX);
-        if len > self.limits.max_container {
-            return Err(DecodeError::new(
-                ErrorKind::ContainerTooLarge {
-                    len,
-                    limit: self.limits.max_container,
-                },
-                start,
-                expected,
-            ));
-        }
+        let len = bounded(
+            len,
+            self.limits.max_container,
+            start,
+            expected,
+            |len, limit| ErrorKind::ContainerTooLarge { len, limit },
+        )?;
         let min_bytes = len.saturating_mul(min_elem_size);
-        if min_bytes > self.remaining() {
-            return Err(DecodeError::new(
-                ErrorKind::ContainerExceedsInput {
-                    len,
-                    min_bytes,
-                    remaining: self.remaining(),
-                },
-                start,
-                expected,
-            ));
+        let remaining = self.remaining();
+        if min_bytes > remaining {
+            let short = ErrorKind::ContainerExceedsInput {
+                len,
+                min_bytes,
+                remaining,
+            };
+            return Err(DecodeError::new(short, start, expected));
         }
         Ok(len)
     }
@@ -235,6 +209,28 @@ impl<'a> Input<'a> {
     pub fn depth(&self) -> usize {
         self.depth
     }
+}
+
+/// A wire length as a count: negative is `NegativeLength`, above `limit` is `too_large`.
+fn bounded(
+    len: i64,
+    limit: usize,
+    start: usize,
+    expected: &'static str,
+    too_large: impl FnOnce(usize, usize) -> ErrorKind,
+) -> DecodeResult<usize> {
+    if len < 0 {
+        return Err(DecodeError::new(
+            ErrorKind::NegativeLength(len),
+            start,
+            expected,
+        ));
+    }
+    let len = usize::try_from(len).unwrap_or(usize::MAX);
+    if len > limit {
+        return Err(DecodeError::new(too_large(len, limit), start, expected));
+    }
+    Ok(len)
 }
 
 /// True when `part` lies inside `whole`'s memory, so `Bytes::slice_ref` cannot panic.

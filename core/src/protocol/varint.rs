@@ -6,38 +6,35 @@ use super::{DecodeError, DecodeResult, ErrorKind, Input, Sink};
 /// Reads an unsigned 32-bit varint (at most 5 bytes, no bits beyond 32).
 #[inline]
 pub fn read_varint32(input: &mut Input<'_>, expected: &'static str) -> DecodeResult<u32> {
-    if let Some(byte) = input.peek().filter(|b| b & 0x80 == 0) {
-        input.u8(expected)?;
-        return Ok(byte.into());
-    }
-    let start = input.offset();
-    let mut result: u32 = 0;
-    for i in 0..5 {
-        let byte = input.u8(expected)?;
-        if i == 4 && byte & 0xF0 != 0 {
-            return Err(DecodeError::new(ErrorKind::VarintTooLong, start, expected));
-        }
-        result |= u32::from(byte & 0x7F) << (7 * i);
-        if byte & 0x80 == 0 {
-            return Ok(result);
-        }
-    }
-    Err(DecodeError::new(ErrorKind::VarintTooLong, start, expected))
+    // The 5th byte may carry 4 value bits and no continuation: 0xF0 must be clear.
+    read_uleb128(input, 5, 0xF0, expected).map(|v| v as u32)
 }
 
 /// Reads an unsigned 64-bit varint (at most 10 bytes, no bits beyond 64).
 #[inline]
 pub fn read_varint64(input: &mut Input<'_>, expected: &'static str) -> DecodeResult<u64> {
+    // The 10th byte may carry 1 value bit and no continuation: 0xFE must be clear.
+    read_uleb128(input, 10, 0xFE, expected)
+}
+
+/// ULEB128 of at most `max_len` bytes whose last byte has no bit of `last_mask` set.
+#[inline]
+fn read_uleb128(
+    input: &mut Input<'_>,
+    max_len: usize,
+    last_mask: u8,
+    expected: &'static str,
+) -> DecodeResult<u64> {
     if let Some(byte) = input.peek().filter(|b| b & 0x80 == 0) {
         input.u8(expected)?;
         return Ok(byte.into());
     }
     let start = input.offset();
     let mut result: u64 = 0;
-    for i in 0..10 {
+    for i in 0..max_len {
         let byte = input.u8(expected)?;
-        if i == 9 && byte & 0xFE != 0 {
-            return Err(DecodeError::new(ErrorKind::VarintTooLong, start, expected));
+        if i + 1 == max_len && byte & last_mask != 0 {
+            break;
         }
         result |= u64::from(byte & 0x7F) << (7 * i);
         if byte & 0x80 == 0 {
@@ -48,16 +45,8 @@ pub fn read_varint64(input: &mut Input<'_>, expected: &'static str) -> DecodeRes
 }
 
 #[inline]
-pub fn write_varint32<S: Sink>(sink: &mut S, mut value: u32) {
-    let mut buf = [0u8; 5];
-    let mut n = 0;
-    while value >= 0x80 {
-        buf[n] = (value as u8) | 0x80;
-        value >>= 7;
-        n += 1;
-    }
-    buf[n] = value as u8;
-    sink.put_slice(&buf[..=n]);
+pub fn write_varint32<S: Sink>(sink: &mut S, value: u32) {
+    write_varint64(sink, value.into());
 }
 
 #[inline]

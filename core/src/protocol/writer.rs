@@ -6,7 +6,9 @@
 
 use bytes::{BufMut, BytesMut};
 
-use super::{EncodeResult, FieldHeader, ListHeader, MapHeader, MessageHeader};
+use super::{
+    EncodeError, EncodeResult, FieldHeader, ListHeader, MapHeader, MessageHeader, MAX_WRITE_DEPTH,
+};
 
 /// Where a writer's bytes go.
 pub trait Sink {
@@ -91,4 +93,36 @@ pub trait ProtocolWriter {
     fn write_string(&mut self, value: &str) -> EncodeResult {
         self.write_binary(value.as_bytes())
     }
+}
+
+/// A writer's nesting depth, bounded by `MAX_WRITE_DEPTH` so that faultline never writes
+/// what its own readers would refuse.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct WriteDepth(usize);
+
+impl WriteDepth {
+    /// Enters a struct or container.
+    #[inline]
+    pub(crate) fn enter(&mut self) -> EncodeResult {
+        if self.0 >= MAX_WRITE_DEPTH {
+            return Err(EncodeError::DepthExceeded {
+                limit: MAX_WRITE_DEPTH,
+            });
+        }
+        self.0 += 1;
+        Ok(())
+    }
+
+    /// Leaves a struct or container.
+    #[inline]
+    pub(crate) fn leave(&mut self) -> EncodeResult {
+        self.0 = self.0.saturating_sub(1);
+        Ok(())
+    }
+}
+
+/// `len` as the i32 the wire carries for string, binary and container lengths.
+#[inline]
+pub(crate) fn wire_len(what: &'static str, len: usize) -> EncodeResult<i32> {
+    i32::try_from(len).map_err(|_| EncodeError::TooLong { what, len })
 }
