@@ -219,6 +219,12 @@ impl<'a> ProtocolReader<'a> for BinaryReader<'a> {
     }
 
     #[inline]
+    fn big_endian_run(&mut self, width: usize, len: usize) -> DecodeResult<Option<&'a [u8]>> {
+        let n = width.saturating_mul(len);
+        self.input.take(n, "list elements").map(Some)
+    }
+
+    #[inline]
     fn read_bytes(&mut self) -> DecodeResult<Bytes> {
         let start = self.input.offset();
         let len = self.read_i32()?;

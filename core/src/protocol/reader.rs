@@ -44,6 +44,15 @@ pub trait ProtocolReader<'a> {
     /// Reads a binary as `Bytes`: zero-copy when the reader was built over `Bytes`.
     fn read_bytes(&mut self) -> DecodeResult<Bytes>;
 
+    /// The next `len * width` bytes, when this protocol writes a list of `len` fixed-width
+    /// values (i16, i32, i64, double) as one big-endian run, as Binary does: a list body is
+    /// then read with one bounds check. `None` when it does not (Compact's varints): the
+    /// caller reads element by element.
+    fn big_endian_run(&mut self, width: usize, len: usize) -> DecodeResult<Option<&'a [u8]>> {
+        let _ = (width, len);
+        Ok(None)
+    }
+
     /// Reads a string and checks that it is UTF-8.
     fn read_string(&mut self) -> DecodeResult<&'a str> {
         let start = self.offset();

@@ -67,6 +67,20 @@ pub trait Encode {
 pub trait ThriftType: Encode + Sized {
     const TTYPE: TType;
     fn decode<'a, R: ProtocolReader<'a>>(reader: &mut R) -> DecodeResult<Self>;
+
+    /// Decodes the `len` elements of a list whose header has been read, appending to `out`.
+    /// Fixed-width numbers override it to take Binary's big-endian run in one piece.
+    #[inline]
+    fn decode_list_elements<'a, R: ProtocolReader<'a>>(
+        reader: &mut R,
+        len: usize,
+        out: &mut Vec<Self>,
+    ) -> DecodeResult<()> {
+        for _ in 0..len {
+            out.push(Self::decode(reader)?);
+        }
+        Ok(())
+    }
 }
 
 impl<T: Encode + ?Sized> Encode for &T {
@@ -76,8 +90,10 @@ impl<T: Encode + ?Sized> Encode for &T {
     }
 }
 
+/// `Encode` and `ThriftType` for a scalar; with `big_endian`, lists of it take Binary's
+/// contiguous run in one piece.
 macro_rules! scalar {
-    ($ty:ty, $ttype:ident, $write:ident, $read:ident) => {
+    ($ty:ty, $ttype:ident, $write:ident, $read:ident $(, big_endian: $from_be:path)?) => {
         impl Encode for $ty {
             #[inline]
             fn encode<W: ProtocolWriter>(&self, writer: &mut W) -> EncodeResult {
@@ -91,16 +107,40 @@ macro_rules! scalar {
             fn decode<'a, R: ProtocolReader<'a>>(reader: &mut R) -> DecodeResult<Self> {
                 reader.$read()
             }
+
+            $(
+            #[inline]
+            fn decode_list_elements<'a, R: ProtocolReader<'a>>(
+                reader: &mut R,
+                len: usize,
+                out: &mut Vec<Self>,
+            ) -> DecodeResult<()> {
+                const WIDTH: usize = std::mem::size_of::<$ty>();
+                match reader.big_endian_run(WIDTH, len)? {
+                    Some(run) => out.extend(run.chunks_exact(WIDTH).map(|chunk| {
+                        let mut bytes = [0u8; WIDTH];
+                        bytes.copy_from_slice(chunk);
+                        $from_be(bytes)
+                    })),
+                    None => {
+                        for _ in 0..len {
+                            out.push(reader.$read()?);
+                        }
+                    }
+                }
+                Ok(())
+            }
+            )?
         }
     };
 }
 
 scalar!(bool, Bool, write_bool, read_bool);
 scalar!(i8, Byte, write_byte, read_byte);
-scalar!(i16, I16, write_i16, read_i16);
-scalar!(i32, I32, write_i32, read_i32);
-scalar!(i64, I64, write_i64, read_i64);
-scalar!(f64, Double, write_double, read_double);
+scalar!(i16, I16, write_i16, read_i16, big_endian: i16::from_be_bytes);
+scalar!(i32, I32, write_i32, read_i32, big_endian: i32::from_be_bytes);
+scalar!(i64, I64, write_i64, read_i64, big_endian: i64::from_be_bytes);
+scalar!(f64, Double, write_double, read_double, big_endian: f64::from_be_bytes);
 
 impl Encode for str {
     #[inline]
@@ -284,9 +324,7 @@ impl<T: ThriftType> ThriftType for Vec<T> {
         let header = reader.read_list_begin()?;
         check_type(header.elem, T::TTYPE, start, "list element type")?;
         let mut out = Vec::with_capacity(header.len);
-        for _ in 0..header.len {
-            out.push(T::decode(reader)?);
-        }
+        T::decode_list_elements(reader, header.len, &mut out)?;
         reader.read_list_end()?;
         Ok(out)
     }
