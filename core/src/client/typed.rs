@@ -11,6 +11,8 @@
 //! # Ok(()) }
 //! ```
 
+use std::future::Future;
+
 use bytes::Bytes;
 
 use super::Client;
@@ -62,25 +64,36 @@ impl EchoClient {
     }
 
     /// Echoes `message`: the message the service sent back.
-    pub async fn echo(&self, message: &str) -> Result<String, RpcError> {
-        self.echo_reply(message).await.map(|(message, _)| message)
+    pub fn echo(&self, message: &str) -> impl Future<Output = Result<String, RpcError>> + Send {
+        let reply = self.echo_reply(message);
+        async move { reply.await.map(|(message, _)| message) }
     }
 
     /// Echoes `message`: the message sent back, and the reply it came in (to tell a
     /// fallback reply from a remote one, and which instance answered). `echo` is
     /// idempotent, so the retry layer may resend it. A result without `success` is
-    /// `MISSING_RESULT`, as Thrift's generated clients report it.
-    pub async fn echo_reply(&self, message: &str) -> Result<(String, Reply), RpcError> {
-        let mut call = Call::new(METHOD, encode_args(self.protocol, &EchoArgs::new(message))?);
-        call.options.idempotent = true;
-        let reply = self.client.call(call).await?;
-        let result: EchoResult = decode_result(self.protocol, &reply, self.limits)?;
-        match result.success {
-            Some(response) => Ok((response.message, reply)),
-            None => Err(RpcError::Application(ApplicationException::new(
-                ApplicationException::MISSING_RESULT,
-                "echo failed: unknown result",
-            ))),
+    /// `MISSING_RESULT`, as Thrift's generated clients report it. The future borrows
+    /// nothing, so it can be spawned.
+    pub fn echo_reply(
+        &self,
+        message: &str,
+    ) -> impl Future<Output = Result<(String, Reply), RpcError>> + Send {
+        let (protocol, limits) = (self.protocol, self.limits);
+        let sent = encode_args(protocol, &EchoArgs::new(message)).map(|args| {
+            let mut call = Call::new(METHOD, args);
+            call.options.idempotent = true;
+            self.client.call(call)
+        });
+        async move {
+            let reply = sent?.await?;
+            let result: EchoResult = decode_result(protocol, &reply, limits)?;
+            match result.success {
+                Some(response) => Ok((response.message, reply)),
+                None => Err(RpcError::Application(ApplicationException::new(
+                    ApplicationException::MISSING_RESULT,
+                    "echo failed: unknown result",
+                ))),
+            }
         }
     }
 }

@@ -30,6 +30,8 @@ const WRITE_QUEUE: usize = 1024;
 type Slot = oneshot::Sender<Result<Decoded, RpcError>>;
 /// The calls in flight by sequence id; `None` once the connection has failed.
 type Slots = Mutex<Option<HashMap<i32, Slot>>>;
+/// An address's connection, behind an async lock so that dialing is single-flight.
+type Entry = Arc<tokio::sync::Mutex<Option<Arc<MuxConn>>>>;
 
 /// One shared connection.
 struct MuxConn {
@@ -40,7 +42,7 @@ struct MuxConn {
 
 /// The shared connection of every address.
 pub(super) struct Multiplexed {
-    conns: Mutex<HashMap<Arc<str>, Arc<tokio::sync::Mutex<Option<Arc<MuxConn>>>>>>,
+    conns: Mutex<HashMap<Arc<str>, Entry>>,
 }
 
 impl Multiplexed {
