@@ -1,7 +1,9 @@
 //! The `faultline` command line: `decode` prints what a captured frame or fuzz artifact
-//! holds; `serve` runs the Echo example service. Later subcommands (`call`, `sim`,
+//! holds; `serve` runs the Echo example service; `call` calls it (once, or at a fixed rate
+//! with a latency summary) through the full client stack. Later subcommands (`sim`,
 //! `chaos`) dispatch to the other crates.
 
+mod call_cmd;
 mod decode_cmd;
 mod serve_cmd;
 mod value_json;
@@ -28,11 +30,15 @@ enum Command {
     /// Serve the Echo example service on every transport and protocol (TTHeader, THeader,
     /// Framed, Buffered; Binary and Compact).
     Serve(serve_cmd::ServeArgs),
+    /// Call Echo over the full client stack: once, or at a fixed rate with a summary.
+    /// Exits 1 when any call failed.
+    Call(call_cmd::CallArgs),
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Decode(args) => decode_cmd::run(&args),
         Command::Serve(args) => serve_cmd::run(&args),
+        Command::Call(args) => call_cmd::run(&args),
     }
 }

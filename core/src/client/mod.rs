@@ -21,7 +21,9 @@ mod builder;
 mod deadline;
 mod fallback;
 mod finish;
+pub mod pool;
 pub mod retry;
+mod typed;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -33,6 +35,8 @@ pub use builder::{Client, ClientBuilder};
 pub use deadline::{Deadline, DeadlineLayer};
 pub use fallback::{Fallback, FallbackFn, FallbackLayer, FallbackOn, FallbackPolicy};
 pub use finish::{Finish, FinishLayer};
+pub use pool::{Pool, PoolConfig, PoolMode};
+pub use typed::{decode_result, encode_args, EchoClient};
 
 use crate::rpc::{Call, Reply, RpcError};
 

@@ -275,6 +275,11 @@ impl<S: Sink> BinaryWriter<S> {
 }
 
 impl<S: Sink> ProtocolWriter for BinaryWriter<S> {
+    fn write_encoded_struct(&mut self, bytes: &[u8]) -> EncodeResult {
+        self.sink.put_slice(bytes);
+        Ok(())
+    }
+
     fn write_message_begin(&mut self, header: &MessageHeader<&str>) -> EncodeResult {
         self.write_i32((VERSION_1 | header.kind as u32) as i32)?;
         self.write_string(header.name)?;

@@ -437,6 +437,11 @@ impl<S: Sink> CompactWriter<S> {
 }
 
 impl<S: Sink> ProtocolWriter for CompactWriter<S> {
+    fn write_encoded_struct(&mut self, bytes: &[u8]) -> EncodeResult {
+        self.sink.put_slice(bytes);
+        Ok(())
+    }
+
     fn write_message_begin(&mut self, header: &MessageHeader<&str>) -> EncodeResult {
         self.sink.put_u8(PROTOCOL_ID);
         self.sink

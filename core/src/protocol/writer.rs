@@ -93,6 +93,16 @@ pub trait ProtocolWriter {
     fn write_string(&mut self, value: &str) -> EncodeResult {
         self.write_binary(value.as_bytes())
     }
+
+    /// Writes `bytes`, one whole struct already encoded in this writer's protocol, as they
+    /// are (a client resends pre-encoded args this way). The caller vouches for the bytes.
+    /// Writers that cannot splice bytes refuse (the default).
+    fn write_encoded_struct(&mut self, bytes: &[u8]) -> EncodeResult {
+        let _ = bytes;
+        Err(super::EncodeError::Invalid(
+            "this writer cannot write pre-encoded bytes",
+        ))
+    }
 }
 
 /// A writer's nesting depth, bounded by `MAX_WRITE_DEPTH` so that faultline never writes

@@ -1,0 +1,247 @@
+//! The connection pool against a real `faultline_core::server` on 127.0.0.1: every
+//! transport and protocol, connection reuse (counted by the server's accepted
+//! connections), max idle, idle-timeout eviction, broken connections, connect failures,
+//! and the typed Echo client over the full `ClientBuilder` stack with a balancer.
+
+use std::future::pending;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use faultline_core::client::{ClientBuilder, EchoClient, Pool, PoolConfig};
+use faultline_core::echo;
+use faultline_core::frame::Transport;
+use faultline_core::lb::{Discovery, LoadBalanceLayer, WeightedRoundRobin};
+use faultline_core::net::{Net, Tcp};
+use faultline_core::protocol::{ApplicationException, ProtocolId};
+use faultline_core::rpc::{Call, Instance, RpcError, RpcErrorKind};
+use faultline_core::server::{Server, ServerBuilder};
+use tower::{Service, ServiceExt};
+
+async fn serve(addr: &str) -> Server {
+    ServerBuilder::new(echo::SERVICE)
+        .bind(&Tcp, addr, echo::router())
+        .await
+        .expect("bind")
+}
+
+fn echo_client(pool: Pool<Tcp>, addrs: &[SocketAddr]) -> EchoClient {
+    let discovery = Discovery::new(addrs.iter().map(|a| Instance::new(a.to_string())));
+    let balancer = LoadBalanceLayer::new(echo::SERVICE, discovery, WeightedRoundRobin);
+    let protocol = pool.config().protocol;
+    let client = ClientBuilder::new(echo::SERVICE)
+        .timeout(Duration::from_secs(5))
+        .balancer(balancer)
+        .build(pool);
+    EchoClient::new(client, protocol)
+}
+
+fn config(transport: Transport, protocol: ProtocolId) -> PoolConfig {
+    PoolConfig {
+        transport,
+        protocol,
+        connect_timeout: Duration::from_secs(5),
+        ..PoolConfig::default()
+    }
+}
+
+#[tokio::test]
+async fn every_transport_and_protocol_echoes_and_reuses_one_connection() {
+    for transport in Transport::ALL {
+        for protocol in [ProtocolId::Binary, ProtocolId::Compact] {
+            let server = serve("127.0.0.1:0").await;
+            let pool = Pool::new(Tcp, config(transport, protocol));
+            let client = echo_client(pool.clone(), &[server.local_addr()]);
+            for i in 0..3 {
+                let message = format!("hi {transport} {} #{i}", protocol.name());
+                assert_eq!(client.echo(&message).await.unwrap(), message);
+            }
+            assert_eq!(server.stats().connections_accepted(), 1, "{transport}");
+            assert_eq!(pool.idle(&server.local_addr().to_string()), 1);
+            server.shutdown().await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_method_is_an_application_exception_and_keeps_the_connection() {
+    let server = serve("127.0.0.1:0").await;
+    let addr = server.local_addr().to_string();
+    let mut pool = Pool::new(Tcp, config(Transport::TTHeader, ProtocolId::Binary));
+    let args =
+        faultline_core::client::encode_args(ProtocolId::Binary, &echo::EchoArgs::new("x")).unwrap();
+    let mut call = Call::new("nope", args);
+    call.target = Some(Arc::new(Instance::new(addr.clone())));
+    let err = pool
+        .ready()
+        .await
+        .unwrap()
+        .call(call.clone())
+        .await
+        .unwrap_err();
+    let RpcError::Application(exception) = err else {
+        panic!("application exception expected: {err:?}")
+    };
+    assert_eq!(exception.kind, ApplicationException::UNKNOWN_METHOD);
+    call.method = echo::METHOD.into();
+    let reply = pool.ready().await.unwrap().call(call).await.unwrap();
+    assert_eq!(reply.instance.as_deref().map(|i| &*i.addr), Some(&*addr));
+    assert!(!reply.is_fallback());
+    assert_eq!(server.stats().connections_accepted(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_calls_open_connections_and_max_idle_keeps_two() {
+    let server = serve("127.0.0.1:0").await;
+    let addr = server.local_addr().to_string();
+    let pool = Pool::new(
+        Tcp,
+        PoolConfig {
+            max_idle_per_instance: 2,
+            ..config(Transport::TTHeader, ProtocolId::Binary)
+        },
+    );
+    let client = echo_client(pool.clone(), &[server.local_addr()]);
+    // Hold five calls open at once on the server, so the pool must dial five connections.
+    let calls = (0..5).map(|i| {
+        let client = client.clone();
+        async move { client.echo(&format!("m{i}")).await }
+    });
+    for (i, result) in futures_util::future::join_all(calls)
+        .await
+        .into_iter()
+        .enumerate()
+    {
+        assert_eq!(result.unwrap(), format!("m{i}"));
+    }
+    let accepted = server.stats().connections_accepted();
+    assert!((1..=5).contains(&accepted), "accepted {accepted}");
+    assert!(pool.idle(&addr) <= 2, "idle {}", pool.idle(&addr));
+    client.echo("again").await.unwrap();
+    assert_eq!(server.stats().connections_accepted(), accepted, "reused");
+}
+
+/// Real I/O runs on the running clock; the clock is paused only to jump past the idle
+/// timeout, then resumed (tokio keeps the advanced offset).
+#[tokio::test(flavor = "current_thread")]
+async fn an_idle_connection_past_its_timeout_is_evicted_on_checkout() {
+    let server = serve("127.0.0.1:0").await;
+    let addr = server.local_addr().to_string();
+    let idle_timeout = Duration::from_secs(30);
+    let pool = Pool::new(
+        Tcp,
+        PoolConfig {
+            idle_timeout,
+            ..config(Transport::TTHeader, ProtocolId::Binary)
+        },
+    );
+    let client = echo_client(pool.clone(), &[server.local_addr()]);
+    client.echo("a").await.unwrap();
+    tokio::time::pause();
+    tokio::time::advance(idle_timeout - Duration::from_secs(1)).await;
+    tokio::time::resume();
+    client.echo("b").await.unwrap();
+    assert_eq!(server.stats().connections_accepted(), 1, "still fresh");
+    tokio::time::pause();
+    tokio::time::advance(idle_timeout).await;
+    tokio::time::resume();
+    client.echo("c").await.unwrap();
+    assert_eq!(
+        server.stats().connections_accepted(),
+        2,
+        "evicted, redialed"
+    );
+    assert_eq!(pool.idle(&addr), 1);
+}
+
+#[tokio::test]
+async fn a_connection_the_server_closed_is_not_reused() {
+    let server = serve("127.0.0.1:0").await;
+    let addr = server.local_addr();
+    let pool = Pool::new(Tcp, config(Transport::Framed, ProtocolId::Binary));
+    let client = echo_client(pool.clone(), &[addr]);
+    client.echo("before").await.unwrap();
+    assert_eq!(pool.idle(&addr.to_string()), 1);
+    server.shutdown().await;
+    let restarted = serve(&addr.to_string()).await;
+    assert_eq!(client.echo("after").await.unwrap(), "after");
+    assert_eq!(restarted.stats().connections_accepted(), 1);
+    client.echo("again").await.unwrap();
+    assert_eq!(
+        restarted.stats().connections_accepted(),
+        1,
+        "the new one is reused"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_connect_is_a_connect_error() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    drop(listener);
+    let mut pool = Pool::new(Tcp, PoolConfig::default());
+    let mut call = Call::new(echo::METHOD, bytes::Bytes::from_static(&[0]));
+    call.target = Some(Arc::new(Instance::new(addr)));
+    let err = pool.ready().await.unwrap().call(call).await.unwrap_err();
+    assert_eq!(err.kind(), RpcErrorKind::Connect, "{err}");
+    let RpcError::Connect { kind, .. } = err else {
+        unreachable!()
+    };
+    assert_eq!(kind, io::ErrorKind::ConnectionRefused);
+}
+
+/// A network whose connects never complete.
+#[derive(Clone)]
+struct Blackhole;
+
+impl Net for Blackhole {
+    type Stream = tokio::net::TcpStream;
+    type Listener = tokio::net::TcpListener;
+
+    async fn connect(&self, _addr: &str) -> io::Result<tokio::net::TcpStream> {
+        pending().await
+    }
+
+    async fn bind(&self, addr: &str) -> io::Result<tokio::net::TcpListener> {
+        tokio::net::TcpListener::bind(addr).await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_connect_that_hangs_is_a_connect_timeout() {
+    let mut pool = Pool::new(Blackhole, PoolConfig::default());
+    let mut call = Call::new(echo::METHOD, bytes::Bytes::from_static(&[0]));
+    call.target = Some(Arc::new(Instance::new("127.0.0.1:9")));
+    let err = pool.ready().await.unwrap().call(call).await.unwrap_err();
+    let RpcError::ConnectTimeout { after, .. } = err else {
+        panic!("connect timeout expected: {err:?}")
+    };
+    assert_eq!(after, PoolConfig::default().connect_timeout);
+}
+
+#[tokio::test]
+async fn a_call_without_a_target_has_no_instance() {
+    let mut pool = Pool::new(Tcp, PoolConfig::default());
+    let call = Call::new(echo::METHOD, bytes::Bytes::from_static(&[0]));
+    let err = pool.ready().await.unwrap().call(call).await.unwrap_err();
+    assert_eq!(err.kind(), RpcErrorKind::NoInstance);
+}
+
+#[tokio::test]
+async fn the_full_stack_balances_over_two_servers() {
+    let a = serve("127.0.0.1:0").await;
+    let b = serve("127.0.0.1:0").await;
+    let pool = Pool::new(Tcp, config(Transport::TTHeader, ProtocolId::Compact));
+    let client = echo_client(pool, &[a.local_addr(), b.local_addr()]);
+    let mut answered = std::collections::HashSet::new();
+    for i in 0..10 {
+        let (message, reply) = client.echo_reply(&format!("m{i}")).await.unwrap();
+        assert_eq!(message, format!("m{i}"));
+        answered.insert(reply.instance.unwrap().addr.to_string());
+    }
+    assert_eq!(answered.len(), 2, "both servers answered");
+    assert_eq!(a.stats().connections_accepted(), 1);
+    assert_eq!(b.stats().connections_accepted(), 1);
+    assert_eq!(a.stats().requests() + b.stats().requests(), 10);
+}
