@@ -96,13 +96,7 @@ pub trait ProtocolWriter {
 
     /// Writes `bytes`, one whole struct already encoded in this writer's protocol, as they
     /// are (a client resends pre-encoded args this way). The caller vouches for the bytes.
-    /// Writers that cannot splice bytes refuse (the default).
-    fn write_encoded_struct(&mut self, bytes: &[u8]) -> EncodeResult {
-        let _ = bytes;
-        Err(super::EncodeError::Invalid(
-            "this writer cannot write pre-encoded bytes",
-        ))
-    }
+    fn write_encoded_struct(&mut self, bytes: &[u8]) -> EncodeResult;
 }
 
 /// A writer's nesting depth, bounded by `MAX_WRITE_DEPTH` so that faultline never writes
