@@ -16,16 +16,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use faultline_core::breaker::{BreakerConfig, BreakerScope, BreakerState, ServiceBreakerLayer};
-use faultline_core::client::{ClientBuilder, EchoClient, Pool, PoolConfig};
+use faultline_core::client::retry::{BackupDelay, BudgetConfig, RetryConfig};
+use faultline_core::client::{encode_args, ClientBuilder, EchoClient, Pool, PoolConfig};
 use faultline_core::echo::{self, EchoArgs, EchoResult, Response};
-use faultline_core::event::{Event, EventBus, EventKind, Side};
-use faultline_core::lb::{Discovery, LoadBalanceLayer, WeightedRoundRobin};
+use faultline_core::event::{Event, EventBus, EventKind, RetryDenial, Side};
+use faultline_core::lb::{Discovery, LoadBalanceLayer, WeightedRoundRobin, ZoneAware, ZoneConfig};
 use faultline_core::net::Sim;
 use faultline_core::protocol::{ApplicationException, ProtocolId};
-use faultline_core::rpc::{Instance, RpcError, RpcErrorKind};
+use faultline_core::rpc::{Call, Instance, RpcError, RpcErrorKind};
 use faultline_core::server::{CallContext, Router, ServerBuilder};
 use tokio::sync::{broadcast, mpsc};
 use tokio::time::{sleep_until, Instant};
+use tower::{Service, ServiceExt};
 
 const PORT: u16 = 9090;
 const TICK: Duration = Duration::from_millis(1);
@@ -149,7 +151,7 @@ fn is_breaker_open(err: &RpcError) -> bool {
     matches!(err, RpcError::BreakerOpen(BreakerScope::Service { method, .. }) if &**method == echo::METHOD)
 }
 
-/// 1. A failing server trips the service breaker once the window holds `min_samples`
+/// A failing server trips the service breaker once the window holds `min_samples`
 /// failures; calls then fail fast (never reaching the server); after the cooling time one
 /// half-open probe goes through; a failed probe re-opens it for twice as long; a
 /// successful probe closes it, and the next trip cools for the base time again.
@@ -306,7 +308,7 @@ impl Drop for CancelProbe {
     }
 }
 
-/// 5. A 100 ms client timeout goes on the wire as RPCTimeout: the server's handler sees
+/// A 100 ms client timeout goes on the wire as RPCTimeout: the server's handler sees
 /// at most 100 ms in its CallContext (metadata and deadline), and the server cancels it
 /// when that passes (`DeadlineExceeded { side: Server }`), while the client has given up
 /// at its own deadline (`DeadlineExceeded { side: Client }`).
@@ -411,6 +413,329 @@ fn the_client_deadline_reaches_the_server_and_cancels_the_handler() {
         let cancelled_after = s.cancelled_after.expect("the handler was cancelled");
         assert_eq!(cancelled_after, deadline_in, "{s:?}");
         assert!(!s.finished, "{s:?}");
+        Ok(())
+    });
+    sim.run().expect("the simulation runs to the end");
+}
+
+/// The zone-aware balancer's picks among `events`: (instance, local).
+fn picks(events: &[Arc<Event>]) -> Vec<(Arc<str>, bool)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::BalancerPick {
+                instance, local, ..
+            } => Some((instance.clone(), *local)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `ZoneWeights` among `events`: (remote share, remote RTT).
+fn zone_weights(events: &[Arc<Event>]) -> Vec<(f64, Duration)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::ZoneWeights {
+                remote_share,
+                remote_rtt,
+                ..
+            } => Some((*remote_share, *remote_rtt)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Zone-aware balancing over the network: a client in zone a with two servers in a and
+/// two in b. Healthy, everything stays in a. When one of a's instances fails until it is
+/// ejected, half of a's capacity is missing and half of the traffic spills to b (b's RTT,
+/// 2 ms, is under the 3.5 ms bar). When the client-b links slow to a 6 ms RTT, b turns
+/// degraded and the remote share drops to 5 % of the spill.
+#[test]
+fn zone_aware_spills_to_the_remote_zone_and_pulls_back_when_its_rtt_passes_the_threshold() {
+    let hosts = ["a1", "a2", "b1", "b2"];
+    let failing: Vec<Arc<AtomicBool>> = hosts.iter().map(|_| Arc::default()).collect();
+    let requests = Arc::new(AtomicUsize::new(0));
+    let mut sim = sim(4, TICK);
+    for (host, failing) in hosts.iter().zip(&failing) {
+        let (failing, requests) = (failing.clone(), requests.clone());
+        serve(
+            &mut sim,
+            host,
+            move || flaky_router(failing.clone(), requests.clone()),
+            None,
+        );
+    }
+    // The client asks for the slow b links; the driver loop below applies them.
+    let want_slow = Arc::new(AtomicBool::new(false));
+    let (slowed_tx, mut slowed) = tokio::sync::watch::channel(false);
+    let a1_failing = failing[0].clone();
+    {
+        let want_slow = want_slow.clone();
+        sim.client("client", async move {
+            let bus = EventBus::default();
+            let mut rx = bus.subscribe();
+            let discovery = Discovery::new(
+                hosts
+                    .iter()
+                    .map(|h| Instance::new(format!("{h}:{PORT}")).with_zone("r", &h[..1])),
+            );
+            let zone = ZoneConfig {
+                eject_after: 3,
+                eject_for: Duration::from_secs(60),
+                seed: 4,
+                ..ZoneConfig::new("a")
+            };
+            let balancer = LoadBalanceLayer::new(
+                echo::SERVICE,
+                discovery,
+                ZoneAware::new(zone, Some(bus.clone())),
+            )
+            .with_events(bus.clone());
+            let pool = pool();
+            let client = ClientBuilder::new(echo::SERVICE)
+                .events(bus.clone())
+                .timeout(Duration::from_secs(1))
+                .no_retry()
+                .balancer(balancer)
+                .build(pool.clone());
+            let client = EchoClient::new(client, ProtocolId::Binary);
+            // Dial b's instances ahead, so b's first RTT samples are calls, not handshakes.
+            for host in ["b1", "b2"] {
+                let args = encode_args(ProtocolId::Binary, &EchoArgs::new("warm"))?;
+                let mut call = Call::new(echo::METHOD, args);
+                call.target = Some(Arc::new(Instance::new(format!("{host}:{PORT}"))));
+                let mut pool = pool.clone();
+                pool.ready().await?.call(call).await?;
+            }
+
+            // Healthy: every pick is local.
+            for i in 0..20 {
+                assert_eq!(client.echo(&format!("{i}")).await?, format!("{i}"));
+            }
+            let events = drain(&mut rx);
+            assert!(picks(&events).iter().all(|(_, local)| *local));
+            assert_eq!(zone_weights(&events), [(0.0, Duration::ZERO)]);
+
+            // a1 fails until it is ejected: a's healthy capacity halves, half spills to b.
+            a1_failing.store(true, Ordering::SeqCst);
+            let mut failures = 0;
+            let spill = loop {
+                if client.echo("x").await.is_err() {
+                    failures += 1;
+                }
+                let weights = zone_weights(&drain(&mut rx));
+                if let Some(&w) = weights.last() {
+                    break w;
+                }
+                assert!(failures <= 3, "ejected after 3 failures");
+            };
+            assert_eq!(failures, 3);
+            assert_eq!(spill.0, 0.5);
+            for i in 0..40 {
+                assert_eq!(client.echo(&format!("{i}")).await?, format!("{i}"));
+            }
+            let events = drain(&mut rx);
+            let p = picks(&events);
+            assert!(p.iter().all(|(i, _)| &**i != "a1:9090"), "a1 is ejected");
+            let remote = p.iter().filter(|(_, local)| !local).count();
+            assert!((19..=21).contains(&remote), "{remote} of 40 remote");
+            assert!(p.iter().any(|(i, _)| &**i == "b1:9090"));
+            assert!(p.iter().any(|(i, _)| &**i == "b2:9090"));
+            assert!(zone_weights(&events).is_empty(), "b stays under the bar");
+
+            // b's links slow to 3 ms each way (6 ms RTT): b degrades, the share drops.
+            want_slow.store(true, Ordering::SeqCst);
+            slowed.wait_for(|s| *s).await?;
+            let mut calls = 0;
+            let (share, rtt) = loop {
+                client.echo("y").await?;
+                calls += 1;
+                let weights = zone_weights(&drain(&mut rx));
+                if let Some(&w) = weights.last() {
+                    break w;
+                }
+                assert!(calls < 40, "b never degraded");
+            };
+            assert!((share - 0.025).abs() < 1e-9, "share {share}");
+            assert!(rtt > ZoneConfig::DEFAULT_THRESHOLD, "rtt {rtt:?}");
+            for i in 0..80 {
+                assert_eq!(client.echo(&format!("{i}")).await?, format!("{i}"));
+            }
+            let remote = picks(&drain(&mut rx))
+                .iter()
+                .filter(|(_, local)| !local)
+                .count();
+            assert!(remote <= 3, "{remote} of 80 remote after b degraded");
+            Ok(())
+        });
+    }
+    let mut applied = false;
+    while !sim.step().expect("the simulation steps") {
+        if !applied && want_slow.load(Ordering::SeqCst) {
+            for b in ["b1", "b2"] {
+                sim.set_link_latency("client", b, Duration::from_millis(3));
+            }
+            applied = true;
+            slowed_tx.send_replace(true);
+        }
+    }
+    assert!(applied);
+}
+
+/// A backup request wins against a slow server: the first attempt goes to `slow`
+/// (20 ms links), the backup after 10 ms to `fast` (1 ms links), and the reply comes from
+/// `fast` long before `slow` could have answered.
+#[test]
+fn a_backup_request_to_a_fast_server_wins_over_a_slow_one() {
+    let requests = Arc::new(AtomicUsize::new(0));
+    let mut sim = sim(3, TICK);
+    for host in ["slow", "fast"] {
+        let requests = requests.clone();
+        serve(
+            &mut sim,
+            host,
+            move || flaky_router(Arc::default(), requests.clone()),
+            None,
+        );
+    }
+    sim.client("client", async move {
+        let bus = EventBus::default();
+        let mut rx = bus.subscribe();
+        let retry = RetryConfig {
+            max_retries: 0,
+            backup: Some(BackupDelay::Fixed(Duration::from_millis(10))),
+            ..RetryConfig::default()
+        };
+        let client = ClientBuilder::new(echo::SERVICE)
+            .events(bus.clone())
+            .timeout(Duration::from_secs(1))
+            .retry(retry)
+            .balancer(balancer(&["slow", "fast"], &bus))
+            .build(pool());
+        let client = EchoClient::new(client, ProtocolId::Binary);
+        let start = Instant::now();
+        let (message, reply) = client.echo_reply("hedged").await?;
+        let took = start.elapsed();
+        assert_eq!(message, "hedged");
+        let instance = reply.instance.as_ref().expect("a remote reply");
+        assert_eq!(&*instance.addr, "fast:9090");
+        // Backup at 10 ms, then dialing `fast` and a round trip to it (1 ms links); `slow`
+        // needs at least 80 ms for the same (20 ms links).
+        assert!(
+            took >= Duration::from_millis(12) && took < Duration::from_millis(20),
+            "{took:?}"
+        );
+        let events = drain(&mut rx);
+        let backups: Vec<Duration> = events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::BackupRequest { after, .. } => Some(*after),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(backups, [Duration::from_millis(10)]);
+        let order: Vec<Arc<str>> = picks(&events).into_iter().map(|(i, _)| i).collect();
+        assert_eq!(order, [Arc::from("slow:9090"), Arc::from("fast:9090")]);
+        let finished: Vec<_> = events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::CallFinished {
+                    side: Side::Client,
+                    instance,
+                    error,
+                    ..
+                } => Some((instance.clone(), *error)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(finished, [(Some(Arc::from("fast:9090")), None)]);
+        Ok(())
+    });
+    // After the client host exists: links are made between registered hosts.
+    sim.set_link_latency("client", "slow", Duration::from_millis(20));
+    sim.run().expect("the simulation runs to the end");
+    // The slow attempt was cancelled while still dialing: only `fast` served a request.
+    assert_eq!(requests.load(Ordering::SeqCst), 1);
+}
+
+/// The retry budget caps amplification against a server that times every attempt out:
+/// unbudgeted, 3 attempts per call would reach it; with a 10 % budget (and a reserve of 1
+/// per second over 10 s) the server sees at most 10 % more requests than calls, plus the
+/// reserve, and the rest are `RetryDenied { Budget }`.
+#[test]
+fn the_retry_budget_caps_amplification_against_a_timing_out_server() {
+    const CALLS: usize = 200;
+    let requests = Arc::new(AtomicUsize::new(0));
+    let mut sim = sim(2, TICK);
+    {
+        let requests = requests.clone();
+        let router = move || {
+            let requests = requests.clone();
+            Router::new().route(echo::METHOD, move |_ctx: CallContext, args: EchoArgs| {
+                requests.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    Ok(EchoResult {
+                        success: Some(Response {
+                            message: args.req.message,
+                        }),
+                    })
+                }
+            })
+        };
+        serve(&mut sim, "server", router, None);
+    }
+    let server_requests = requests.clone();
+    sim.client("client", async move {
+        let bus = EventBus::default();
+        let mut rx = bus.subscribe();
+        let retry = RetryConfig {
+            max_retries: 2,
+            budget: Some(BudgetConfig {
+                ttl: Duration::from_secs(10),
+                min_per_sec: 1,
+                ratio: 0.1,
+            }),
+            breaker: None,
+            ..RetryConfig::default()
+        };
+        let client = ClientBuilder::new(echo::SERVICE)
+            .events(bus.clone())
+            .timeout(Duration::from_secs(1))
+            .attempt_timeout(Duration::from_millis(10))
+            .retry(retry)
+            .balancer(balancer(&["server"], &bus))
+            .build(pool());
+        let client = EchoClient::new(client, ProtocolId::Binary);
+        let mut retries = 0;
+        let mut denied = 0;
+        for _ in 0..CALLS {
+            let err = client.echo("x").await.unwrap_err();
+            assert_eq!(err.kind(), RpcErrorKind::Timeout, "{err}");
+            for event in drain(&mut rx) {
+                match &event.kind {
+                    EventKind::Retry { .. } => retries += 1,
+                    EventKind::RetryDenied {
+                        reason: RetryDenial::Budget,
+                        ..
+                    } => denied += 1,
+                    _ => {}
+                }
+            }
+        }
+        let served = server_requests.load(Ordering::SeqCst);
+        let cap = CALLS / 10 + 10 + 1;
+        assert_eq!(served, CALLS + retries, "every attempt reached the server");
+        assert!(
+            retries > 0 && retries <= cap,
+            "{retries} retries, cap {cap}"
+        );
+        // A call is denied once unless both its retries were granted.
+        assert!(
+            denied <= CALLS && denied + retries / 2 >= CALLS,
+            "{denied} denied, {retries} retries"
+        );
         Ok(())
     });
     sim.run().expect("the simulation runs to the end");
