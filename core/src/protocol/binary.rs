@@ -57,6 +57,14 @@ impl<'a> BinaryReader<'a> {
         }
     }
 
+    /// The i32 length prefix of a string or binary, checked against limits and input.
+    #[inline]
+    fn binary_len(&mut self) -> DecodeResult<usize> {
+        let start = self.input.offset();
+        let len = self.read_i32()?;
+        self.input.check_string_len(len.into(), start, "binary")
+    }
+
     fn list_like(&mut self, expected: &'static str) -> DecodeResult<ListHeader> {
         self.input.enter(expected)?;
         let start = self.input.offset();
@@ -212,9 +220,7 @@ impl<'a> ProtocolReader<'a> for BinaryReader<'a> {
 
     #[inline]
     fn read_binary(&mut self) -> DecodeResult<&'a [u8]> {
-        let start = self.input.offset();
-        let len = self.read_i32()?;
-        let len = self.input.check_string_len(len.into(), start, "binary")?;
+        let len = self.binary_len()?;
         self.input.take(len, "binary")
     }
 
@@ -226,9 +232,7 @@ impl<'a> ProtocolReader<'a> for BinaryReader<'a> {
 
     #[inline]
     fn read_bytes(&mut self) -> DecodeResult<Bytes> {
-        let start = self.input.offset();
-        let len = self.read_i32()?;
-        let len = self.input.check_string_len(len.into(), start, "binary")?;
+        let len = self.binary_len()?;
         self.input.take_bytes(len, "binary")
     }
 
