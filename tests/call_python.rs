@@ -10,39 +10,11 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 
-fn python() -> String {
-    std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned())
-}
+#[path = "support/python_peer.rs"]
+mod python_peer;
 
 fn server_script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/echo_server.py")
-}
-
-/// True when `thrift` 0.25.0 imports; otherwise a skip notice, or a panic when `CI` is set.
-fn python_available() -> bool {
-    let why = match Command::new(python())
-        .arg(server_script())
-        .arg("--check")
-        .output()
-    {
-        Ok(out) if out.status.success() => {
-            let version = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-            assert_eq!(version, "0.25.0", "pip install thrift==0.25.0");
-            return true;
-        }
-        Ok(out) => format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-        Err(err) => format!("cannot run {}: {err}", python()),
-    };
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI is set but the Python server cannot run ({why}); pip install thrift==0.25.0"
-    );
-    eprintln!("skipped: pip install thrift==0.25.0 ({})", why.trim());
-    false
 }
 
 /// The Python server, killed on drop.
@@ -53,7 +25,7 @@ struct PythonServer {
 
 impl PythonServer {
     fn start(transport: &str, protocol: &str) -> Self {
-        let mut child = Command::new(python())
+        let mut child = Command::new(python_peer::python())
             .arg(server_script())
             .args([transport, protocol])
             .stdout(Stdio::piped())
@@ -100,7 +72,7 @@ const CASES: [(&str, &str, &str); 6] = [
 
 #[test]
 fn faultline_call_gets_its_echo_from_a_python_server() {
-    if !python_available() {
+    if !python_peer::available(&server_script()) {
         return;
     }
     for (server, transport, protocol) in CASES {
@@ -127,7 +99,7 @@ fn faultline_call_gets_its_echo_from_a_python_server() {
 
 #[test]
 fn a_rate_run_against_a_python_server_succeeds() {
-    if !python_available() {
+    if !python_peer::available(&server_script()) {
         return;
     }
     let python = PythonServer::start("framed", "binary");

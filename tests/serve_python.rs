@@ -11,57 +11,15 @@ mod serve_support;
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::OnceLock;
 
 use serde_json::{json, Value as Json};
 use serve_support::Served;
 
-fn python() -> String {
-    std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned())
-}
+#[path = "support/python_peer.rs"]
+mod python_peer;
 
 fn client_script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/echo_client.py")
-}
-
-/// Whether the Python client can run: true when `thrift` 0.25.0 imports; otherwise a skip
-/// notice, or a failure when `CI` is set.
-fn python_available() -> bool {
-    static AVAILABLE: OnceLock<Result<String, String>> = OnceLock::new();
-    let status = AVAILABLE.get_or_init(|| {
-        match Command::new(python())
-            .arg(client_script())
-            .arg("--check")
-            .output()
-        {
-            Ok(out) if out.status.success() => {
-                Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-            }
-            Ok(out) => Err(format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            )),
-            Err(err) => Err(format!("cannot run {}: {err}", python())),
-        }
-    });
-    match status {
-        Ok(version) => {
-            assert_eq!(
-                version, "0.25.0",
-                "the Python client must be thrift 0.25.0 (pip install thrift==0.25.0)"
-            );
-            true
-        }
-        Err(why) if std::env::var_os("CI").is_some() => panic!(
-            "CI is set but the Python client cannot run ({why}); \
-             install it with: pip install thrift==0.25.0"
-        ),
-        Err(why) => {
-            eprintln!("skipped: pip install thrift==0.25.0 ({})", why.trim());
-            false
-        }
-    }
 }
 
 /// Runs one call through the Python client and returns its JSON answer.
@@ -72,7 +30,7 @@ fn python_call(
     method: &str,
     message: &str,
 ) -> Json {
-    let out = Command::new(python())
+    let out = Command::new(python_peer::python())
         .arg(client_script())
         .args([
             "127.0.0.1",
@@ -99,7 +57,7 @@ fn python_call(
 
 #[test]
 fn python_clients_get_their_echo_back() {
-    if !python_available() {
+    if !python_peer::available(&client_script()) {
         return;
     }
     let served = Served::start(&[]);
@@ -123,7 +81,7 @@ fn python_clients_get_their_echo_back() {
 
 #[test]
 fn python_sees_unknown_method_as_tapplicationexception() {
-    if !python_available() {
+    if !python_peer::available(&client_script()) {
         return;
     }
     let served = Served::start(&[]);

@@ -26,7 +26,6 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 
 use faultline_core::frame::{decode_frame, encode_frame, Frame, Header, Metadata, Transport};
 use faultline_core::protocol::{
@@ -35,6 +34,9 @@ use faultline_core::protocol::{
     ProtocolReader, TType, Value,
 };
 use serde_json::{json, Value as J};
+
+#[path = "../../tests/support/python_peer.rs"]
+mod python_peer;
 
 // ------------------------------------------------------------------ typed JSON <-> Value
 
@@ -551,53 +553,9 @@ fn peer_script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/python/peer.py")
 }
 
-fn python() -> String {
-    std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned())
-}
-
-/// Whether the peer can run: true when `thrift` 0.25.0 imports; otherwise a skip notice,
-/// or a failure when `CI` is set.
-fn peer_available() -> bool {
-    static AVAILABLE: OnceLock<Result<String, String>> = OnceLock::new();
-    let status = AVAILABLE.get_or_init(|| {
-        match Command::new(python())
-            .arg(peer_script())
-            .arg("--check")
-            .output()
-        {
-            Ok(out) if out.status.success() => {
-                Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-            }
-            Ok(out) => Err(format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            )),
-            Err(err) => Err(format!("cannot run {}: {err}", python())),
-        }
-    });
-    match status {
-        Ok(version) => {
-            assert_eq!(
-                version, "0.25.0",
-                "the Python peer must be thrift 0.25.0 (pip install thrift==0.25.0)"
-            );
-            true
-        }
-        Err(why) if std::env::var_os("CI").is_some() => panic!(
-            "CI is set but the Python interop peer cannot run ({why}); \
-             install it with: pip install thrift==0.25.0"
-        ),
-        Err(why) => {
-            eprintln!("skipped: pip install thrift==0.25.0 ({})", why.trim());
-            false
-        }
-    }
-}
-
 /// Runs one batch of requests through the Python peer; responses come back in order.
 fn run_peer(requests: &[J]) -> Vec<J> {
-    let mut child = Command::new(python())
+    let mut child = Command::new(python_peer::python())
         .arg(peer_script())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -900,21 +858,21 @@ fn assert_no_failures(failures: Vec<String>) {
 
 #[test]
 fn binary_strict_both_directions() {
-    if peer_available() {
+    if python_peer::available(&peer_script()) {
         assert_no_failures(exchange(Proto::Binary));
     }
 }
 
 #[test]
 fn binary_non_strict_python_writes_faultline_reads() {
-    if peer_available() {
+    if python_peer::available(&peer_script()) {
         assert_no_failures(exchange(Proto::BinaryNonStrict));
     }
 }
 
 #[test]
 fn compact_both_directions() {
-    if peer_available() {
+    if python_peer::available(&peer_script()) {
         assert_no_failures(exchange(Proto::Compact));
     }
 }
@@ -960,7 +918,7 @@ fn table_covers_every_type_both_as_struct_and_message() {
 /// exchange above really exercised faultline's non-strict read path).
 #[test]
 fn python_strict_reader_refuses_non_strict_header() {
-    if !peer_available() {
+    if !python_peer::available(&peer_script()) {
         return;
     }
     let call = Top::Message(msg("m", MessageType::Call, 5, st(vec![(1, i32v(1))])));
@@ -984,7 +942,7 @@ fn python_strict_reader_refuses_non_strict_header() {
 /// server uses, and reads the message from each.
 #[test]
 fn python_detects_faultline_transports() {
-    if !peer_available() {
+    if !python_peer::available(&peer_script()) {
         return;
     }
     let call = Top::Message(msg("ping", MessageType::Call, 77, st(vec![(1, s("é"))])));
@@ -1143,7 +1101,7 @@ fn committed_python_vectors_decode_and_reencode() {
 /// With Python: the committed vectors are still what thrift 0.25.0 writes (not stale).
 #[test]
 fn committed_python_vectors_match_live_python() {
-    if !peer_available() {
+    if !python_peer::available(&peer_script()) {
         return;
     }
     let vectors = committed_vectors();
@@ -1278,7 +1236,7 @@ fn check_python_read(
 /// where the protocol is canonical, and faultline's detection finds Framed.
 #[test]
 fn framed_both_directions() {
-    if !peer_available() {
+    if !python_peer::available(&peer_script()) {
         return;
     }
     let tops = message_tops();
@@ -1398,7 +1356,7 @@ fn metadata_of(pairs: &[(Vec<u8>, Vec<u8>)]) -> Metadata {
 /// headers, flags and sequence id arrive intact, and the bytes are identical.
 #[test]
 fn theader_both_directions() {
-    if !peer_available() {
+    if !python_peer::available(&peer_script()) {
         return;
     }
     let tops = message_tops();
@@ -1506,7 +1464,7 @@ fn theader_both_directions() {
 /// faultline writes one different from the message's.
 #[test]
 fn theader_seq_id_is_read_from_the_header() {
-    if !peer_available() {
+    if !python_peer::available(&peer_script()) {
         return;
     }
     let top = Top::Message(msg("m", MessageType::Call, 9, st(vec![])));
@@ -1524,7 +1482,7 @@ fn theader_seq_id_is_read_from_the_header() {
 /// a zlib-transformed frame and a non-UTF-8 key are refused with a structured error.
 #[test]
 fn theader_features_faultline_refuses() {
-    if !peer_available() {
+    if !python_peer::available(&peer_script()) {
         return;
     }
     let top = Top::Message(msg("m", MessageType::Call, 1, st(vec![(1, s("z"))])));
@@ -1620,7 +1578,7 @@ fn committed_python_frame_vectors_decode_and_reencode() {
 /// faultline's (as a Kitex server's) both refuse to guess, and both read it when told.
 #[test]
 fn non_strict_framed_is_read_when_told_never_detected() {
-    if !peer_available() {
+    if !python_peer::available(&peer_script()) {
         return;
     }
     let call = Top::Message(msg("old", MessageType::Call, 3, st(vec![(1, i32v(1))])));
