@@ -252,9 +252,17 @@ fn message(u: &mut Unstructured<'_>) -> Result<Message<Value>> {
         Ok(String::from_utf8_lossy(raw).into_owned())
     };
     let (name, kind, body) = match u.int_in_range(0..=9)? {
-        0..=4 => (echo::METHOD.to_owned(), MessageType::Call, echo_body(&short(u)?)),
+        0..=4 => (
+            echo::METHOD.to_owned(),
+            MessageType::Call,
+            echo_body(&short(u)?),
+        ),
         5 => (short(u)?, MessageType::Call, echo_body("x")),
-        6 => (echo::METHOD.to_owned(), MessageType::Oneway, echo_body(&short(u)?)),
+        6 => (
+            echo::METHOD.to_owned(),
+            MessageType::Oneway,
+            echo_body(&short(u)?),
+        ),
         7 => {
             let kind = *u.choose(&[MessageType::Reply, MessageType::Exception])?;
             (echo::METHOD.to_owned(), kind, echo_body("r"))
@@ -301,7 +309,9 @@ fn encode(
         ProtocolId::Compact => encode_frame::<Compact, _>(transport, header, m),
     };
     // Generated messages always encode; an error here is the encoder's bug.
-    encoded.map(|b| b.to_vec()).expect("a generated frame encodes")
+    encoded
+        .map(|b| b.to_vec())
+        .expect("a generated frame encodes")
 }
 
 impl Carrier {
@@ -490,7 +500,9 @@ impl Client {
             MessageType::Exception => {
                 let exception = frame
                     .decode_message::<ApplicationException>(LIMITS)
-                    .unwrap_or_else(|e| panic!("an exception that is no TApplicationException: {e}"));
+                    .unwrap_or_else(|e| {
+                        panic!("an exception that is no TApplicationException: {e}")
+                    });
                 Outcome::Exception(exception.body.kind)
             }
             other => panic!("the server sent a {other:?} message"),
@@ -669,9 +681,7 @@ mod tests {
     }
 
     fn header(transport: Transport, protocol: ProtocolId) -> Option<Header> {
-        transport
-            .has_header()
-            .then(|| Header::new(protocol, 77))
+        transport.has_header().then(|| Header::new(protocol, 77))
     }
 
     fn echoed(seq_id: i32, text: &str, header_seq_id: Option<i32>) -> Reply {
@@ -751,7 +761,10 @@ mod tests {
             kinds,
             vec![
                 (5, Outcome::Exception(ApplicationException::UNKNOWN_METHOD)),
-                (6, Outcome::Exception(ApplicationException::INVALID_MESSAGE_TYPE)),
+                (
+                    6,
+                    Outcome::Exception(ApplicationException::INVALID_MESSAGE_TYPE)
+                ),
                 (8, Outcome::Exception(ApplicationException::PROTOCOL_ERROR)),
             ]
         );
@@ -785,8 +798,7 @@ mod tests {
     fn the_largest_rpc_timeout_is_served() {
         let (t, p) = (Transport::TTHeader, ProtocolId::Compact);
         let mut h = Header::new(p, 3);
-        h.metadata
-            .set_int(IntKey::RpcTimeout, u64::MAX.to_string());
+        h.metadata.set_int(IntKey::RpcTimeout, u64::MAX.to_string());
         run(&Session {
             chunks: vec![encode(t, p, Some(&h), &call(1, "a"))],
             drain: true,
