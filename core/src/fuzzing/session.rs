@@ -350,18 +350,18 @@ impl Carrier {
 
 /// One op's bytes.
 fn op(u: &mut Unstructured<'_>, carrier: &Carrier) -> Result<Vec<u8>> {
-    Ok(match u.int_in_range(0..=15)? {
+    Ok(match u.int_in_range(0..=23)? {
         // Well-formed frames, most of the time.
-        0..=9 => carrier.frame(u)?,
+        0..=13 => carrier.frame(u)?,
         // Truncated: the next op's bytes continue it.
-        10 => {
+        14 => {
             let mut frame = carrier.frame(u)?;
             let keep = u.int_in_range(0..=frame.len())?;
             frame.truncate(keep);
             frame
         }
         // Bytes overwritten.
-        11 => {
+        15 => {
             let mut frame = carrier.frame(u)?;
             for _ in 0..u.int_in_range(1..=4)? {
                 if frame.is_empty() {
@@ -373,7 +373,7 @@ fn op(u: &mut Unstructured<'_>, carrier: &Carrier) -> Result<Vec<u8>> {
             frame
         }
         // A length prefix past `max_frame`, negative, or zero.
-        12 => {
+        16 => {
             let mut frame = carrier.frame(u)?;
             let len: u32 = *u.choose(&[
                 LIMITS.max_frame as u32 + 1,
@@ -388,12 +388,12 @@ fn op(u: &mut Unstructured<'_>, carrier: &Carrier) -> Result<Vec<u8>> {
             frame
         }
         // A well-formed frame in another transport or protocol.
-        13 => {
+        17 => {
             let other = Carrier::arbitrary(u)?;
             other.frame(u)?
         }
         // Raw bytes.
-        14 => {
+        18 => {
             let len = u.int_in_range(0..=32)?;
             u.bytes(len.min(u.len()))?.to_vec()
         }
