@@ -181,6 +181,12 @@ proptest! {
         target("roundtrip_metadata").unwrap()(&data);
     }
 
+    /// Arbitrary sessions of frames through one in-memory connection to a real server.
+    #[test]
+    fn generated_sessions_are_served(data in prop::collection::vec(any::<u8>(), 0..4096)) {
+        target("server_session").unwrap()(&data);
+    }
+
     /// Seeds with a few bytes changed or cut through every raw-bytes target: the
     /// consistency properties (skip = decode, frame_len, re-encode fixpoint, Apache
     /// agreement) hold on damaged input too.

@@ -17,11 +17,13 @@
 //! - [`typed`]: [`FuzzRequest`], a typed request struct like a real service's.
 //! - [`seeds`]: the seed corpus, built from faultline's encoder, the Apache crate's encoder
 //!   and the Python interop vectors.
+//! - [`session`]: the `server_session` model, generator and in-memory listener.
 //! - [`apache`]: faultline `Value` <-> the Apache `thrift` crate's protocols.
 
 pub mod apache;
 pub mod generate;
 pub mod seeds;
+pub mod session;
 pub mod targets;
 pub mod typed;
 
@@ -62,6 +64,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("diff_binary", targets::diff_binary),
     ("diff_compact", targets::diff_compact),
     ("breaker_model", targets::breaker_model),
+    ("server_session", targets::server_session),
 ];
 
 /// The target named `name`.

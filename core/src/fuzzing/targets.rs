@@ -415,6 +415,16 @@ pub fn breaker_model(data: &[u8]) {
     crate::breaker::model::check(&crate::breaker::model::small_config(), &ops);
 }
 
+/// An arbitrary session of frames (well-formed calls with duplicate and interleaved sequence
+/// ids, unknown methods, oneway calls, undecodable args, truncated and corrupted frames,
+/// oversized lengths, foreign transports, garbage) through one in-memory connection to a
+/// real server serving the Echo router: no panic, every request before the first malformed
+/// frame answered exactly once with its sequence id, the connection closed on a malformed
+/// frame and not before (see [`session`](super::session)).
+pub fn server_session(data: &[u8]) {
+    super::session::server_session(data);
+}
+
 /// The Apache crate with faultline's fuzzing limits.
 fn apache_config() -> TConfiguration {
     TConfiguration::builder()
