@@ -27,6 +27,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
+use tracing::Instrument;
 
 use tower::Service;
 
@@ -164,18 +165,28 @@ impl<N: Net> Inner<N> {
         let seq_id = self.next_seq_id();
         let frame = codec::encode_call(config, &call, seq_id)?;
         let addr = &target.addr;
-        let reply = match config.mode {
-            PoolMode::Exclusive => {
-                self.exclusive
-                    .exchange(&self.net, config, addr, &frame, seq_id)
-                    .await?
-            }
-            PoolMode::Multiplexed => {
-                self.multiplexed
-                    .exchange(&self.net, config, addr, frame, seq_id)
-                    .await?
+        let span = tracing::debug_span!(
+            "rpc.client",
+            method = %call.method,
+            seq_id,
+            peer = %addr,
+            attempt = call.attempt,
+        );
+        let exchange = async {
+            match config.mode {
+                PoolMode::Exclusive => {
+                    self.exclusive
+                        .exchange(&self.net, config, addr, &frame, seq_id)
+                        .await
+                }
+                PoolMode::Multiplexed => {
+                    self.multiplexed
+                        .exchange(&self.net, config, addr, frame, seq_id)
+                        .await
+                }
             }
         };
+        let reply = exchange.instrument(span).await?;
         let (kind, body, metadata) = reply.into_parts(config.limits)?;
         Ok(Reply {
             kind,
