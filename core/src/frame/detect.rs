@@ -24,7 +24,7 @@
 //! Compact and Apache THeader are not in Kitex's server detection; their rules follow
 //! Apache's `THeaderTransport` (which looks for `0x82` and `0x0FFF` the same way).
 
-use super::fixed::{FIXED_LEN, HEADER_SIZE_OFFSET};
+use super::fixed::{FIXED_LEN, HEADER_SIZE_OFFSET, MAX_HEADER_LEN};
 use super::{theader, ttheader, Transport};
 use crate::protocol::{DecodeError, DecodeResult, ErrorKind, ProtocolId};
 
@@ -144,12 +144,12 @@ pub(super) fn detect_inner(buf: &[u8]) -> Probe<(Transport, ProtocolId)> {
 }
 
 /// Header size in bytes from bytes 12..14, checked like decoding checks it.
-fn header_end(w: &Window<'_>, max_header: usize) -> Probe<usize> {
+fn header_end(w: &Window<'_>) -> Probe<usize> {
     let hi = w.byte(12, header_too_small(w.end))?;
     let lo = w.byte(13, header_too_small(w.end))?;
     let header_len = usize::from(u16::from_be_bytes([hi, lo])) * 4;
     let end = FIXED_LEN + header_len;
-    if header_len == 0 || header_len > max_header || end > w.end {
+    if header_len == 0 || header_len > MAX_HEADER_LEN || end > w.end {
         return Err(Stop::Fail(DecodeError::new(
             ErrorKind::BadHeaderSize(header_len),
             HEADER_SIZE_OFFSET,
@@ -160,7 +160,7 @@ fn header_end(w: &Window<'_>, max_header: usize) -> Probe<usize> {
 }
 
 fn detect_ttheader(w: &Window<'_>) -> Probe<(Transport, ProtocolId)> {
-    let payload = header_end(w, ttheader::MAX_HEADER_LEN)?;
+    let payload = header_end(w)?;
     let id = w.byte(FIXED_LEN, header_too_small(w.end))?;
     let protocol = ProtocolId::from_id(u32::from(id)).ok_or_else(|| {
         DecodeError::new(
@@ -197,7 +197,7 @@ fn has_marker<F: FnOnce() -> DecodeError>(
 }
 
 fn detect_theader(w: &Window<'_>) -> Probe<(Transport, ProtocolId)> {
-    let header_end = header_end(w, usize::from(u16::MAX) * 4)?;
+    let header_end = header_end(w)?;
     // The protocol id varint, read byte by byte so a short buffer asks for more.
     let mut id: u32 = 0;
     for i in 0..MAX_VARINT32_LEN {

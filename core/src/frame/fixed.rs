@@ -8,6 +8,9 @@ use crate::protocol::{DecodeError, DecodeLimits, DecodeResult, ErrorKind, Input,
 
 /// Bytes before the variable header: length 4, magic 2, flags 2, seq id 4, size 2.
 pub(super) const FIXED_LEN: usize = 14;
+/// The largest variable header TTHeader and THeader decoding accept: all that the 16-bit
+/// count of 4-byte words can express (current Kitex's `MaxHeaderSize`).
+pub(super) const MAX_HEADER_LEN: usize = u16::MAX as usize * 4;
 /// Offset of the header-size field.
 pub(super) const HEADER_SIZE_OFFSET: usize = 12;
 
@@ -21,13 +24,9 @@ pub(super) struct Fixed {
 }
 
 /// Reads the fixed fields of the complete frame `frame` (`frame.len()` is its end) and
-/// checks the header size: not zero, at most `max_header` bytes, and inside the frame.
+/// checks the header size: not zero, at most `MAX_HEADER_LEN` bytes, and inside the frame.
 /// The magic is assumed checked by the caller.
-pub(super) fn read_fixed(
-    frame: &[u8],
-    max_header: usize,
-    what: &'static str,
-) -> DecodeResult<Fixed> {
+pub(super) fn read_fixed(frame: &[u8], what: &'static str) -> DecodeResult<Fixed> {
     let fixed: &[u8; FIXED_LEN] = frame
         .get(..FIXED_LEN)
         .and_then(|s| s.try_into().ok())
@@ -37,7 +36,7 @@ pub(super) fn read_fixed(
     let words = u16::from_be_bytes([fixed[12], fixed[13]]);
     let header_len = usize::from(words) * 4;
     let header_end = FIXED_LEN + header_len;
-    if header_len == 0 || header_len > max_header || header_end > frame.len() {
+    if header_len == 0 || header_len > MAX_HEADER_LEN || header_end > frame.len() {
         return Err(DecodeError::new(
             ErrorKind::BadHeaderSize(header_len),
             HEADER_SIZE_OFFSET,
@@ -60,11 +59,10 @@ pub(super) fn decode_header(
     frame: &[u8],
     owner: Option<&Bytes>,
     limits: &DecodeLimits,
-    max_header: usize,
     what: &'static str,
     variable: impl FnOnce(&mut Input<'_>) -> DecodeResult<(ProtocolId, Metadata)>,
 ) -> DecodeResult<(Header, usize)> {
-    let fixed = read_fixed(frame, max_header, what)?;
+    let fixed = read_fixed(frame, what)?;
     let header_len = fixed.header_end - FIXED_LEN;
     let mut input =
         Input::new(&frame[FIXED_LEN..fixed.header_end], FIXED_LEN, *limits).sharing(owner);

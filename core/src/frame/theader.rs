@@ -13,7 +13,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::fixed::{decode_header, write_fixed};
+use super::fixed::{decode_header, write_fixed, MAX_HEADER_LEN};
 use super::{Header, Metadata};
 use crate::protocol::{
     read_varint32, varint32_len, write_varint32, DecodeError, DecodeLimits, DecodeResult,
@@ -21,8 +21,6 @@ use crate::protocol::{
 };
 
 pub(super) const MAGIC: u16 = 0x0FFF;
-/// The largest variable header the 16-bit word count can describe.
-const MAX_HEADER_LEN: usize = u16::MAX as usize * 4;
 
 const INFO_PADDING: u32 = 0x00;
 const INFO_KEY_VALUE: u32 = 0x01;
@@ -37,7 +35,6 @@ pub(super) fn decode(
         frame,
         owner,
         limits,
-        MAX_HEADER_LEN,
         "THeader fixed fields within the frame",
         decode_variable,
     )

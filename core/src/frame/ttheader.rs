@@ -31,9 +31,6 @@ use crate::protocol::{
 };
 
 pub(super) const MAGIC: u16 = 0x1000;
-/// The largest variable header decoding accepts: all the 16-bit word count can express
-/// (current Kitex's `MaxHeaderSize`).
-pub(super) const MAX_HEADER_LEN: usize = u16::MAX as usize * 4;
 /// The largest variable header encoding writes: older Kitex's `MaxHeaderSize`.
 const MAX_WRITE_HEADER_LEN: usize = 65536;
 
@@ -54,7 +51,6 @@ pub(super) fn decode(
         frame,
         owner,
         limits,
-        MAX_HEADER_LEN,
         "TTHeader fixed fields within the frame",
         decode_variable,
     )
