@@ -7,77 +7,19 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use faultline_core::frame::{encode_frame, Header, IntKey, Transport};
 use faultline_core::protocol::{
-    skip, Binary, Compact, DecodeResult, Encode, EncodeResult, FieldHeader, ListHeader, Message,
-    MessageHeader, MessageType, ProtocolId, ProtocolReader, ProtocolWriter, TType, ThriftType,
+    Binary, Compact, Encode, EncodeResult, Message, MessageHeader, MessageType, ProtocolId,
 };
+use faultline_core::Thrift;
 
 /// A small args struct: `1: string message, 2: i32 code, 3: list<i64> values`.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Thrift, Debug, Clone, PartialEq, Default)]
 pub struct Echo {
+    #[thrift(id = 1)]
     pub message: String,
+    #[thrift(id = 2)]
     pub code: i32,
+    #[thrift(id = 3)]
     pub values: Vec<i64>,
-}
-
-impl Encode for Echo {
-    fn encode<W: ProtocolWriter>(&self, w: &mut W) -> EncodeResult {
-        w.write_struct_begin()?;
-        w.write_field_begin(FieldHeader {
-            ttype: TType::Binary,
-            id: 1,
-        })?;
-        w.write_string(&self.message)?;
-        w.write_field_end()?;
-        w.write_field_begin(FieldHeader {
-            ttype: TType::I32,
-            id: 2,
-        })?;
-        w.write_i32(self.code)?;
-        w.write_field_end()?;
-        w.write_field_begin(FieldHeader {
-            ttype: TType::List,
-            id: 3,
-        })?;
-        w.write_list_begin(ListHeader {
-            elem: TType::I64,
-            len: self.values.len(),
-        })?;
-        for v in &self.values {
-            w.write_i64(*v)?;
-        }
-        w.write_list_end()?;
-        w.write_field_end()?;
-        w.write_field_stop()?;
-        w.write_struct_end()
-    }
-}
-
-impl ThriftType for Echo {
-    const TTYPE: TType = TType::Struct;
-
-    fn decode<'a, R: ProtocolReader<'a>>(r: &mut R) -> DecodeResult<Self> {
-        let mut out = Echo::default();
-        r.read_struct_begin()?;
-        loop {
-            let field = r.read_field_begin()?;
-            match (field.id, field.ttype) {
-                (_, TType::Stop) => break,
-                (1, TType::Binary) => out.message = r.read_string()?.to_owned(),
-                (2, TType::I32) => out.code = r.read_i32()?,
-                (3, TType::List) => {
-                    let list = r.read_list_begin()?;
-                    for _ in 0..list.len {
-                        out.values.push(r.read_i64()?);
-                    }
-                    r.read_list_end()?;
-                }
-                (_, t) => skip(r, t)?,
-            }
-            r.read_field_end()?;
-        }
-        r.read_struct_end()?;
-        Ok(out)
-    }
 }
 
 pub fn echo_message(seq_id: i32) -> Message<Echo> {
