@@ -53,6 +53,8 @@ pub type Target = fn(&[u8]);
 pub const TARGETS: &[(&str, Target)] = &[
     ("decode_binary", targets::decode_binary),
     ("decode_compact", targets::decode_compact),
+    ("crosscheck_binary", targets::crosscheck_binary),
+    ("crosscheck_compact", targets::crosscheck_compact),
     ("decode_framed", targets::decode_framed),
     ("decode_ttheader", targets::decode_ttheader),
     ("decode_theader", targets::decode_theader),

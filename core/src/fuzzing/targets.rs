@@ -1,9 +1,10 @@
 //! The body of every fuzz target. Each takes the raw input and panics when a property
 //! fails; returning normally means the input was handled correctly (accepted or refused).
 //!
-//! Beyond "never panics, never allocates past the limits", the decode targets check that
-//! different ways of decoding the same bytes agree, and that what faultline accepts it can
-//! write back:
+//! `decode_binary` and `decode_compact` run the two protocol readers alone, so they go as
+//! fast as a target can. Beyond "never panics, never allocates past the limits", the
+//! cross-check targets (`crosscheck_*`, and the frame targets) check that different ways of
+//! decoding the same bytes agree, and that what faultline accepts it can write back:
 //!
 //! - slice and `Bytes` decoding give the same result (`decode_frame` / `decode_frame_bytes`,
 //!   `Input::new` / `Input::from_bytes`);
@@ -80,8 +81,29 @@ fn decode_struct<P: Protocol>(data: &[u8], limits: DecodeLimits) -> DecodeResult
     read_all::<P, _>(data, limits, |r| Value::decode(r, TType::Struct))
 }
 
-/// Raw bytes as one message and as one bare struct in protocol `P`.
-fn protocol_target<P: Protocol>(data: &[u8]) {
+/// Raw bytes as one message and as one bare struct in protocol `P`: the decoders alone, as
+/// fast as a target can be (the consistency checks are [`crosscheck_target`]'s). A refusal
+/// must point inside the input.
+fn decode_target<P: Protocol>(data: &[u8]) {
+    for result in [
+        decode_message::<P>(data, LIMITS).map(drop),
+        decode_struct::<P>(data, LIMITS).map(drop),
+    ] {
+        if let Err(error) = result {
+            assert!(
+                error.offset <= data.len(),
+                "error offset {} past the input's {} bytes: {error}",
+                error.offset,
+                data.len()
+            );
+        }
+    }
+}
+
+/// Raw bytes as one message and as one bare struct in protocol `P`, decoded every way
+/// faultline can: slice and `Bytes` agree, `skip` agrees with `Value::decode`, and what is
+/// accepted re-encodes to itself.
+fn crosscheck_target<P: Protocol>(data: &[u8]) {
     let owned = Bytes::copy_from_slice(data);
 
     let message = decode_message::<P>(data, LIMITS);
@@ -119,12 +141,23 @@ fn protocol_target<P: Protocol>(data: &[u8]) {
 /// Raw bytes into the Binary reader: as a message (strict or old non-strict header) and as
 /// a bare struct.
 pub fn decode_binary(data: &[u8]) {
-    protocol_target::<Binary>(data);
+    decode_target::<Binary>(data);
 }
 
 /// Raw bytes into the Compact reader: as a message and as a bare struct.
 pub fn decode_compact(data: &[u8]) {
-    protocol_target::<Compact>(data);
+    decode_target::<Compact>(data);
+}
+
+/// Raw bytes through every Binary decoding path (slice, `Bytes`, `skip`), which must agree;
+/// accepted input re-encodes to itself.
+pub fn crosscheck_binary(data: &[u8]) {
+    crosscheck_target::<Binary>(data);
+}
+
+/// The same as [`crosscheck_binary`] in Compact.
+pub fn crosscheck_compact(data: &[u8]) {
+    crosscheck_target::<Compact>(data);
 }
 
 /// Decodes the frame at the start of `data` as `transport` (`None`: detected), then its
