@@ -7,7 +7,7 @@
 //! falls more than the bus capacity behind loses the oldest events and is told how many
 //! (`broadcast::error::RecvError::Lagged`); size the capacity for the consumer.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::broadcast;
@@ -129,9 +129,13 @@ pub enum EventKind {
 }
 
 /// The broadcast stream events go on. Cloning shares the stream.
+///
+/// The stream's buffer (`capacity` slots) is allocated when the first subscriber arrives, so
+/// a server or client nobody watches pays nothing for it.
 #[derive(Debug, Clone)]
 pub struct EventBus {
-    tx: broadcast::Sender<Arc<Event>>,
+    tx: Arc<OnceLock<broadcast::Sender<Arc<Event>>>>,
+    capacity: usize,
     epoch: Instant,
 }
 
@@ -139,16 +143,19 @@ impl EventBus {
     pub const DEFAULT_CAPACITY: usize = 64 * 1024;
 
     pub fn new(capacity: usize) -> Self {
-        let (tx, _) = broadcast::channel(capacity.max(1));
         Self {
-            tx,
+            tx: Arc::new(OnceLock::new()),
+            capacity: capacity.max(1),
             epoch: Instant::now(),
         }
     }
 
     /// Publishes an event; free when nobody listens.
     pub fn emit(&self, kind: EventKind) {
-        if self.tx.receiver_count() == 0 {
+        let Some(tx) = self.tx.get() else {
+            return;
+        };
+        if tx.receiver_count() == 0 {
             return;
         }
         let event = Event {
@@ -156,12 +163,14 @@ impl EventBus {
             kind,
         };
         // A send fails only when every receiver is gone; nobody is left to tell.
-        let _ = self.tx.send(Arc::new(event));
+        let _ = tx.send(Arc::new(event));
     }
 
     /// A new subscriber: it sees every event emitted from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
-        self.tx.subscribe()
+        self.tx
+            .get_or_init(|| broadcast::channel(self.capacity).0)
+            .subscribe()
     }
 
     /// When the bus was created; `Event::at` counts from here.

@@ -359,10 +359,18 @@ pub fn seeds(vectors: &Path) -> io::Result<Vec<Seed>> {
         let bytes = parse_hex(&fs::read_to_string(&path)?)?;
         let parts: Vec<&str> = stem.split('.').collect();
         let targets: &[&str] = match parts.as_slice() {
-            [_, "binary" | "binary-nonstrict"] => {
-                &["decode_binary", "crosscheck_binary", "diff_binary", "decode_auto"]
-            }
-            [_, "compact"] => &["decode_compact", "crosscheck_compact", "diff_compact", "decode_auto"],
+            [_, "binary" | "binary-nonstrict"] => &[
+                "decode_binary",
+                "crosscheck_binary",
+                "diff_binary",
+                "decode_auto",
+            ],
+            [_, "compact"] => &[
+                "decode_compact",
+                "crosscheck_compact",
+                "diff_compact",
+                "decode_auto",
+            ],
             [_, _, "framed"] => frame_targets(Transport::Framed),
             [_, _, "header"] => frame_targets(Transport::THeader),
             _ => continue,

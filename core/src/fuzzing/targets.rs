@@ -320,44 +320,49 @@ fn value_round_trip<P: Protocol>(value: &Value) {
     assert_eq!(back, Ok(view(value, P::ID)), "{:?}: {}", P::ID, hex(&bytes));
 }
 
-/// `message` in protocol `P` in every transport: detected, framed and decoded back.
-fn message_round_trip<P: Protocol>(message: &Message<Value>) {
+/// `message` in protocol `P` framed as `transport`, decoded back with the transport detected
+/// (`detect`) or named.
+fn message_round_trip<P: Protocol>(message: &Message<Value>, transport: Transport, detect: bool) {
     let expected = Message {
         header: message.header.clone(),
         body: view(&message.body, P::ID),
     };
-    for transport in Transport::ALL {
-        let bytes = encode_frame::<P, _>(transport, None, message).expect("a message frames");
-        let ctx = || format!("{transport} {:?}: {}", P::ID, hex(&bytes));
-        for (t, p) in [(None, None), (Some(transport), Some(P::ID))] {
-            let frame =
-                decode_frame(&bytes, t, p, &LIMITS).unwrap_or_else(|e| panic!("{e}: {}", ctx()));
-            assert_eq!(
-                (frame.transport, frame.protocol, frame.len),
-                (transport, P::ID, bytes.len()),
-                "{}",
-                ctx()
-            );
-            let back = frame.decode_message::<Value>(LIMITS);
-            assert_eq!(back.as_ref(), Ok(&expected), "{}", ctx());
-        }
-    }
+    let bytes = encode_frame::<P, _>(transport, None, message).expect("a message frames");
+    let ctx = || format!("{transport} {:?}: {}", P::ID, hex(&bytes));
+    let (t, p) = if detect {
+        (None, None)
+    } else {
+        (Some(transport), Some(P::ID))
+    };
+    let frame = decode_frame(&bytes, t, p, &LIMITS).unwrap_or_else(|e| panic!("{e}: {}", ctx()));
+    assert_eq!(
+        (frame.transport, frame.protocol, frame.len),
+        (transport, P::ID, bytes.len()),
+        "{}",
+        ctx()
+    );
+    let back = frame.decode_message::<Value>(LIMITS);
+    assert_eq!(back.as_ref(), Ok(&expected), "{}", ctx());
 }
 
-/// Any well-formed `Value` (and message) -> encode -> decode == original, both protocols,
-/// every framing.
+/// Any well-formed `Value` -> encode -> decode == original, both protocols; any message in
+/// both protocols, in the framing the input picks, detected or named as the input says.
 pub fn roundtrip_value(data: &[u8]) {
     let mut u = Unstructured::new(data);
-    let (Ok(value), Ok(message)) = (
-        generate::value(&mut u, LIMITS.max_depth),
-        generate::message(&mut u),
-    ) else {
+    let generated = |u: &mut Unstructured<'_>| -> arbitrary::Result<_> {
+        let transport = *u.choose(&Transport::ALL)?;
+        let detect = u.arbitrary::<bool>()?;
+        let value = generate::value(u, LIMITS.max_depth)?;
+        let message = generate::message(u)?;
+        Ok((transport, detect, value, message))
+    };
+    let Ok((transport, detect, value, message)) = generated(&mut u) else {
         return;
     };
     value_round_trip::<Binary>(&value);
     value_round_trip::<Compact>(&value);
-    message_round_trip::<Binary>(&message);
-    message_round_trip::<Compact>(&message);
+    message_round_trip::<Binary>(&message, transport, detect);
+    message_round_trip::<Compact>(&message, transport, detect);
 }
 
 fn typed_round_trip<P: Protocol>(request: &FuzzRequest) {
