@@ -187,6 +187,14 @@ proptest! {
         target("server_session").unwrap()(&data);
     }
 
+    /// Arbitrary reply scripts from a server against a real connection pool.
+    #[test]
+    fn generated_client_sessions_end_every_call(
+        data in prop::collection::vec(any::<u8>(), 0..2048)
+    ) {
+        target("client_session").unwrap()(&data);
+    }
+
     /// Seeds with a few bytes changed or cut through every raw-bytes target: the
     /// consistency properties (skip = decode, frame_len, re-encode fixpoint, Apache
     /// agreement) hold on damaged input too.

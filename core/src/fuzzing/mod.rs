@@ -18,9 +18,11 @@
 //! - [`seeds`]: the seed corpus, built from faultline's encoder, the Apache crate's encoder
 //!   and the Python interop vectors.
 //! - [`session`]: the `server_session` model, generator and in-memory listener.
+//! - [`client_session`]: the `client_session` script, scripted server and checks.
 //! - [`apache`]: faultline `Value` <-> the Apache `thrift` crate's protocols.
 
 pub mod apache;
+pub mod client_session;
 pub mod generate;
 pub mod seeds;
 pub mod session;
@@ -67,6 +69,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("diff_compact", targets::diff_compact),
     ("breaker_model", targets::breaker_model),
     ("server_session", targets::server_session),
+    ("client_session", targets::client_session),
 ];
 
 /// The target named `name`.

@@ -384,6 +384,7 @@ pub fn seeds(vectors: &Path) -> io::Result<Vec<Seed>> {
         "roundtrip_metadata",
         "breaker_model",
         "server_session",
+        "client_session",
     ];
     for (i, target) in structured.iter().enumerate() {
         for len in [32, 256, 1024, 4096] {

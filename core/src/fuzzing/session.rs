@@ -62,9 +62,9 @@ pub const MAX_STREAM: usize = 16 * 1024;
 /// Sequence ids are mostly drawn from this pool, so duplicates and interleavings are common.
 const SEQ_POOL: [i32; 7] = [0, 1, 2, 3, -1, i32::MAX, i32::MIN];
 /// Capacities of the in-memory pipe (each direction).
-const PIPE: [usize; 4] = [7, 64, 1024, 64 * 1024];
+pub(super) const PIPE: [usize; 4] = [7, 64, 1024, 64 * 1024];
 /// Longer than any session on the paused clock: reaching it means the session stalled.
-const HUNG: Duration = Duration::from_secs(3600);
+pub(super) const HUNG: Duration = Duration::from_secs(3600);
 /// How long the client waits to see that the server has not closed (paused clock).
 const QUIET: Duration = Duration::from_secs(1);
 
@@ -298,7 +298,7 @@ fn message(u: &mut Unstructured<'_>) -> Result<Message<Value>> {
     })
 }
 
-fn encode(
+pub(super) fn encode(
     transport: Transport,
     protocol: ProtocolId,
     header: Option<&Header>,
@@ -435,7 +435,7 @@ thread_local! {
 }
 
 /// Runs `f` to completion on this thread's current-thread runtime (paused clock).
-fn block_on<F: Future>(f: F) -> F::Output {
+pub(super) fn block_on<F: Future>(f: F) -> F::Output {
     RUNTIME.with(|rt| {
         let mut rt = rt.borrow_mut();
         let rt = rt.get_or_insert_with(|| {

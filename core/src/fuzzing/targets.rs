@@ -463,6 +463,12 @@ pub fn server_session(data: &[u8]) {
     super::session::server_session(data);
 }
 
+/// A real connection pool against a scripted server whose replies are the input (see
+/// [`client_session`](super::client_session)).
+pub fn client_session(data: &[u8]) {
+    super::client_session::client_session(data);
+}
+
 /// The Apache crate with faultline's fuzzing limits.
 fn apache_config() -> TConfiguration {
     TConfiguration::builder()
