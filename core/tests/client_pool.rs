@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use faultline_core::client::{ClientBuilder, EchoClient, Pool, PoolConfig};
+use faultline_core::client::{encode_args, ClientBuilder, EchoClient, Pool, PoolConfig, PoolMode};
 use faultline_core::echo;
 use faultline_core::frame::Transport;
 use faultline_core::lb::{Discovery, LoadBalanceLayer, WeightedRoundRobin};
@@ -244,4 +244,96 @@ async fn the_full_stack_balances_over_two_servers() {
     assert_eq!(a.stats().connections_accepted(), 1);
     assert_eq!(b.stats().connections_accepted(), 1);
     assert_eq!(a.stats().requests() + b.stats().requests(), 10);
+}
+
+/// How the raw test server below misbehaves.
+#[derive(Clone, Copy)]
+enum Misbehaviour {
+    /// After the first reply on the first connection, three bytes of a frame that never
+    /// completes.
+    StrayBytes,
+    /// Every reply in Compact, whatever the request's protocol.
+    CompactReplies,
+}
+
+/// A server that answers each request on its connection, misbehaving as `how` says.
+async fn serve_misbehaving(listener: tokio::net::TcpListener, how: Misbehaviour) {
+    use faultline_core::echo::{EchoArgs, EchoResult, Response};
+    use faultline_core::protocol::{DecodeLimits, MessageType};
+    use faultline_core::transport::{FrameReader, Framing};
+    use tokio::io::AsyncWriteExt;
+
+    for connection in 0.. {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        tokio::spawn(async move {
+            let mut reader = FrameReader::new(DecodeLimits::default());
+            while let Ok(Some(bytes)) = reader.read(&mut stream).await {
+                let frame = reader.decode(&bytes).unwrap();
+                let call = frame
+                    .decode_message::<EchoArgs>(DecodeLimits::default())
+                    .unwrap();
+                let result = EchoResult {
+                    success: Some(Response {
+                        message: call.body.req.message,
+                    }),
+                };
+                let mut framing = Framing::of(&frame);
+                if let Misbehaviour::CompactReplies = how {
+                    framing.protocol = ProtocolId::Compact;
+                }
+                let mut reply = framing
+                    .encode_reply(
+                        echo::METHOD,
+                        MessageType::Reply,
+                        call.header.seq_id,
+                        &result,
+                    )
+                    .unwrap()
+                    .to_vec();
+                if let (Misbehaviour::StrayBytes, 0) = (how, connection) {
+                    reply.extend_from_slice(&[0, 0, 0]);
+                }
+                stream.write_all(&reply).await.unwrap();
+            }
+        });
+    }
+}
+
+#[tokio::test]
+async fn a_connection_holding_part_of_a_frame_nobody_asked_for_is_not_reused() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(serve_misbehaving(listener, Misbehaviour::StrayBytes));
+    let pool = Pool::new(Tcp, config(Transport::Framed, ProtocolId::Binary));
+    let client = echo_client(pool.clone(), &[addr]);
+    assert_eq!(client.echo("first").await.unwrap(), "first");
+    // The stray bytes came in the reply's write, so they sit in the idle connection's read
+    // buffer: reusing it would read them as the start of the next reply.
+    assert_eq!(client.echo("second").await.unwrap(), "second");
+}
+
+/// A Binary client refuses a Compact reply as malformed, in both pool modes, instead of
+/// handing a body in the wrong protocol up the stack.
+#[tokio::test]
+async fn a_reply_in_another_protocol_is_malformed() {
+    for mode in [PoolMode::Exclusive, PoolMode::Multiplexed] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(serve_misbehaving(listener, Misbehaviour::CompactReplies));
+        let mut pool = Pool::new(
+            Tcp,
+            PoolConfig {
+                mode,
+                ..config(Transport::Framed, ProtocolId::Binary)
+            },
+        );
+        let args = encode_args(ProtocolId::Binary, &echo::EchoArgs::new("hi")).unwrap();
+        let mut call = Call::new(echo::METHOD, args);
+        call.target = Some(Arc::new(Instance::new(addr.to_string())));
+        let outcome = pool.ready().await.unwrap().call(call).await;
+        assert!(
+            matches!(outcome, Err(RpcError::Protocol(_))),
+            "{mode:?}: {outcome:?}"
+        );
+    }
 }

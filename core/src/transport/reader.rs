@@ -47,9 +47,23 @@ impl FrameReader {
         }
     }
 
+    /// A reader that accepts only frames in `transport` and `protocol`, as a client that
+    /// knows what it sent does.
+    pub fn expecting(limits: DecodeLimits, transport: Transport, protocol: ProtocolId) -> Self {
+        Self {
+            framing: Some((transport, protocol)),
+            ..Self::new(limits)
+        }
+    }
+
     /// The connection's transport and protocol, once the first frame has been decoded.
     pub fn framing(&self) -> Option<(Transport, ProtocolId)> {
         self.framing
+    }
+
+    /// Bytes read but not yet returned as a frame.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
     }
 
     /// Reads the next whole frame. `Ok(None)` when the stream ends between frames.

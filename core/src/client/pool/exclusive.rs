@@ -29,9 +29,10 @@ struct Conn<S> {
 }
 
 impl<S: tokio::io::AsyncRead + Unpin> Conn<S> {
-    /// False when the peer closed the connection or sent bytes no call waits for.
+    /// False when the peer closed the connection or sent bytes no call waits for (a whole
+    /// frame, or the start of one).
     fn is_usable(&mut self) -> bool {
-        self.reader.read(&mut self.stream).now_or_never().is_none()
+        self.reader.read(&mut self.stream).now_or_never().is_none() && self.reader.buffered() == 0
     }
 }
 
@@ -65,7 +66,7 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Exclusive<S
             Some(conn) => conn,
             None => Conn {
                 stream: dial(net, addr, config.connect_timeout).await?,
-                reader: FrameReader::new(config.limits),
+                reader: FrameReader::expecting(config.limits, config.transport, config.protocol),
                 idle_since: Instant::now(),
             },
         };

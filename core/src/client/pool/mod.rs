@@ -6,7 +6,9 @@
 //! Buffered) and protocol (Binary by default; Compact): the envelope with the pool's
 //! sequence id around the pre-encoded `call.args`, and the call's metadata in the header
 //! (see `codec`). The reply comes back as `Reply { kind, body, metadata, instance, origin:
-//! Remote }`; a `TApplicationException` reply is `RpcError::Application`.
+//! Remote }`; a `TApplicationException` reply is `RpcError::Application`. A reply must come
+//! in the configured transport and protocol: one in any other is `RpcError::Protocol`, never
+//! a body in a protocol the caller does not decode.
 //!
 //! Two modes ([`PoolMode`]):
 //! - `Exclusive` (default): long-lived connections per instance, one call at a time each,

@@ -85,7 +85,7 @@ impl Multiplexed {
             return Ok(conn.clone());
         }
         let stream = dial(net, addr, config.connect_timeout).await?;
-        let conn = Arc::new(MuxConn::open(stream, addr.clone(), config.limits));
+        let conn = Arc::new(MuxConn::open(stream, addr.clone(), config));
         *current = Some(conn.clone());
         Ok(conn)
     }
@@ -96,13 +96,20 @@ impl MuxConn {
     fn open<S: AsyncRead + AsyncWrite + Send + 'static>(
         stream: S,
         addr: Arc<str>,
-        limits: DecodeLimits,
+        config: &PoolConfig,
     ) -> Self {
         let (read, write) = tokio::io::split(stream);
         let (writes, queue) = mpsc::channel(WRITE_QUEUE);
         let slots: Arc<Slots> = Arc::new(Mutex::new(Some(HashMap::new())));
         tokio::spawn(write_loop(write, queue, slots.clone(), addr.clone()));
-        tokio::spawn(read_loop(read, limits, slots.clone(), addr.clone()));
+        let reader = FrameReader::expecting(config.limits, config.transport, config.protocol);
+        tokio::spawn(read_loop(
+            read,
+            reader,
+            config.limits,
+            slots.clone(),
+            addr.clone(),
+        ));
         Self {
             addr,
             writes,
@@ -165,11 +172,11 @@ async fn write_loop<S: AsyncWrite>(
 
 async fn read_loop<S: AsyncRead>(
     mut read: ReadHalf<S>,
+    mut reader: FrameReader,
     limits: DecodeLimits,
     slots: Arc<Slots>,
     addr: Arc<str>,
 ) {
-    let mut reader = FrameReader::new(limits);
     loop {
         match codec::read_reply(&mut reader, &mut read, &addr, limits).await {
             Ok(reply) => {
