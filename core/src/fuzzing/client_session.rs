@@ -5,7 +5,8 @@
 //! sequence id, messages of the wrong kind, result structs that are not the method's,
 //! replies in another transport or protocol, answers to the same request twice, frames cut
 //! short, raw garbage, and connections closed under calls in flight. Calls start before and
-//! during the script, so exclusive connections are reused and multiplexed ones shared.
+//! during the script, so exclusive connections are reused and multiplexed ones shared, and
+//! the client gives up on some mid-call, as a deadline does.
 //!
 //! It runs on the current-thread runtime with a paused clock that `server_session` uses.
 //! Before each step every task runs until it waits, so "the n-th request the server has
@@ -20,8 +21,9 @@
 //!   is the one it sent, whatever sequence ids the server wrote (checked for scripts
 //!   without garbage or cut frames, whose bytes may spell any reply at all);
 //! - when the script is clean (only correct replies and exceptions, each request answered
-//!   at most once), every call ends as the first answer to its request says: its own
-//!   echo, or `RpcError::Application` with the exception's kind.
+//!   at most once), every call not given up on ends as the first answer to its request
+//!   says: its own echo, or `RpcError::Application` with the exception's kind. A reply to
+//!   a call given up on goes to nobody else.
 
 use std::future::Future;
 use std::io;
@@ -82,6 +84,8 @@ enum SeqChoice {
 enum Step {
     /// The client starts one more call.
     Call,
+    /// The client gives up on the `nth` call it started (wrapping), as a deadline does.
+    Cancel { nth: usize },
     /// Answer the `nth` request received (wrapping), however answered before.
     Answer { nth: usize, answer: Answer },
     /// Raw bytes on the `nth` request's connection.
@@ -97,6 +101,7 @@ impl Step {
         matches!(
             self,
             Step::Call
+                | Step::Cancel { .. }
                 | Step::Answer {
                     answer: Answer::Echo | Answer::Exception(_),
                     ..
@@ -140,8 +145,9 @@ fn answer(u: &mut Unstructured<'_>) -> Result<Answer> {
 
 fn step(u: &mut Unstructured<'_>) -> Result<Step> {
     let nth = u.arbitrary::<u8>()? as usize;
-    Ok(match u.int_in_range(0..=15)? {
+    Ok(match u.int_in_range(0..=16)? {
         0..=2 => Step::Call,
+        15 => Step::Cancel { nth },
         3..=11 => Step::Answer {
             nth,
             answer: answer(u)?,
@@ -450,7 +456,7 @@ impl ScriptedServer {
     /// Runs one step; returns whether it answered a request a second time.
     fn run(&mut self, step: &Step) -> bool {
         let nth = match step {
-            Step::Call => return false,
+            Step::Call | Step::Cancel { .. } => return false,
             Step::Answer { nth, .. }
             | Step::Garbage { nth, .. }
             | Step::Cut { nth, .. }
@@ -460,7 +466,7 @@ impl ScriptedServer {
             return false;
         };
         match step {
-            Step::Call => unreachable!("handled above"),
+            Step::Call | Step::Cancel { .. } => unreachable!("handled above"),
             Step::Answer { answer, .. } => {
                 self.send(index, self.reply(index, *answer));
                 let repeated = self.first_answer[index].is_some();
@@ -549,8 +555,10 @@ async fn drive(script: &Script) {
     let mut clean = true;
     for step in &script.steps {
         server.settle().await;
-        if let Step::Call = step {
-            start_call(&pool, &mut calls);
+        match step {
+            Step::Call => start_call(&pool, &mut calls),
+            Step::Cancel { nth } => calls[nth % calls.len()].task.abort(),
+            _ => {}
         }
         let repeated = server.run(step);
         clean &= step.is_clean() && !repeated;
@@ -565,9 +573,11 @@ async fn drive(script: &Script) {
     let raw = script.steps.iter().any(Step::is_raw);
     let protocol = script.config.protocol;
     for Started { message, task } in calls {
-        let outcome = task
-            .await
-            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+        let outcome = match task.await {
+            Ok(outcome) => outcome,
+            Err(e) if e.is_cancelled() => continue,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        };
         if let Ok(reply) = &outcome {
             assert_eq!(
                 reply.kind,
@@ -653,6 +663,7 @@ mod tests {
                             answer: Answer::Exception(ApplicationException::INTERNAL_ERROR),
                         },
                         Step::Call,
+                        Step::Cancel { nth: 2 },
                         Step::Answer {
                             nth: 0,
                             answer: Answer::Echo,
