@@ -163,8 +163,25 @@ pub fn write_value(v: &Value, o: &mut dyn TOutputProtocol) -> thrift::Result<()>
     }
 }
 
+/// Deepest nesting of structs and containers the adapter reads. The crate bounds struct
+/// nesting (`max_recursion_depth`) but not lists, sets or maps, and this reader recurses on
+/// what the wire says: without a bound of its own a few KiB of nested set headers overflow
+/// the stack (found by `diff_compact`). It is above faultline's own limit, so it never
+/// refuses what faultline accepts.
+pub const MAX_NESTING: usize = 64;
+
 /// Reads one value of type `t` through the crate's protocol.
 pub fn read_value(i: &mut dyn TInputProtocol, t: TType) -> thrift::Result<Value> {
+    read_nested(i, t, 0)
+}
+
+/// [`read_value`] at `depth` structs and containers down.
+fn read_nested(i: &mut dyn TInputProtocol, t: TType, depth: usize) -> thrift::Result<Value> {
+    let nested = matches!(t, TType::Struct | TType::List | TType::Set | TType::Map);
+    if nested && depth >= MAX_NESTING {
+        return Err(invalid("nesting deeper than the adapter's MAX_NESTING"));
+    }
+    let depth = depth + 1;
     Ok(match t {
         TType::Bool => Value::Bool(i.read_bool()?),
         TType::Byte => Value::Byte(i.read_i8()?),
@@ -183,7 +200,7 @@ pub fn read_value(i: &mut dyn TInputProtocol, t: TType) -> thrift::Result<Value>
                     break;
                 }
                 let id = f.id.ok_or_else(|| invalid("field without id"))?;
-                let value = read_value(i, from_ttype(f.field_type)?)?;
+                let value = read_nested(i, from_ttype(f.field_type)?, depth)?;
                 i.read_field_end()?;
                 fields.push(Field { id, value });
             }
@@ -193,14 +210,14 @@ pub fn read_value(i: &mut dyn TInputProtocol, t: TType) -> thrift::Result<Value>
         TType::List => {
             let h = i.read_list_begin()?;
             let elem = from_ttype(h.element_type)?;
-            let items = read_items(i, elem, h.size)?;
+            let items = read_items(i, elem, h.size, depth)?;
             i.read_list_end()?;
             Value::List { elem, items }
         }
         TType::Set => {
             let h = i.read_set_begin()?;
             let elem = from_ttype(h.element_type)?;
-            let items = read_items(i, elem, h.size)?;
+            let items = read_items(i, elem, h.size, depth)?;
             i.read_set_end()?;
             Value::Set { elem, items }
         }
@@ -219,8 +236,8 @@ pub fn read_value(i: &mut dyn TInputProtocol, t: TType) -> thrift::Result<Value>
                 .unwrap_or(TType::Void);
             let mut entries = Vec::new();
             for _ in 0..h.size {
-                let k = read_value(i, key)?;
-                let v = read_value(i, value)?;
+                let k = read_nested(i, key, depth)?;
+                let v = read_nested(i, value, depth)?;
                 entries.push((k, v));
             }
             i.read_map_end()?;
@@ -234,11 +251,16 @@ pub fn read_value(i: &mut dyn TInputProtocol, t: TType) -> thrift::Result<Value>
     })
 }
 
-fn read_items(i: &mut dyn TInputProtocol, elem: TType, size: i32) -> thrift::Result<Vec<Value>> {
+fn read_items(
+    i: &mut dyn TInputProtocol,
+    elem: TType,
+    size: i32,
+    depth: usize,
+) -> thrift::Result<Vec<Value>> {
     // The crate has already rejected negative sizes; reserve nothing on the wire's word.
     let mut items = Vec::new();
     for _ in 0..size {
-        items.push(read_value(i, elem)?);
+        items.push(read_nested(i, elem, depth)?);
     }
     Ok(items)
 }
@@ -363,4 +385,20 @@ pub fn decode_message_with(
     config: TConfiguration,
 ) -> thrift::Result<Message<Value>> {
     with_input(bytes, proto, strict, config, read_message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 100,000 nested Compact set headers (each "7 sets follow") end in an error, not in a
+    /// stack overflow.
+    #[test]
+    fn nesting_past_the_bound_is_an_error() {
+        let mut bytes = vec![0xf9, 0x19, 0x44, 0x00, 0x00, 0x00, 0x00];
+        bytes.resize(bytes.len() + 100_000, 0x7a);
+        let config = TConfiguration::default();
+        let err = decode_with(&bytes, TType::Struct, Proto::Compact, config).unwrap_err();
+        assert!(format!("{err:?}").contains("MAX_NESTING"), "{err:?}");
+    }
 }
