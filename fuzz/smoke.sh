@@ -23,6 +23,9 @@ set -euo pipefail
 
 SECONDS_PER_TARGET="${1:?usage: fuzz/smoke.sh SECONDS [TARGET...]}"
 shift
+if [ -n "${CORPUS:-}" ]; then
+    CORPUS="$(realpath -m "$CORPUS")"
+fi
 cd "$(dirname "$0")"
 
 JOBS="${JOBS:-1}"
