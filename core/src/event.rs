@@ -152,12 +152,9 @@ impl EventBus {
 
     /// Publishes an event; free when nobody listens.
     pub fn emit(&self, kind: EventKind) {
-        let Some(tx) = self.tx.get() else {
+        let Some(tx) = self.tx.get().filter(|tx| tx.receiver_count() > 0) else {
             return;
         };
-        if tx.receiver_count() == 0 {
-            return;
-        }
         let event = Event {
             at: self.epoch.elapsed(),
             kind,

@@ -36,7 +36,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tower::ServiceExt;
 
-use super::session::{block_on, encode, OneStream, HUNG, PIPE};
+use super::session::{block_on, echo_struct, encode, OneStream, HUNG, PIPE};
 use super::LIMITS;
 use crate::client::{decode_result, encode_args, Pool, PoolConfig, PoolMode};
 use crate::echo::{self, EchoArgs, EchoResult};
@@ -107,6 +107,18 @@ impl Step {
                     ..
                 }
         )
+    }
+
+    /// The request a server step acts on (the `nth` received, wrapping); `None` for the
+    /// client's steps.
+    fn nth(&self) -> Option<usize> {
+        match self {
+            Step::Call | Step::Cancel { .. } => None,
+            Step::Answer { nth, .. }
+            | Step::Garbage { nth, .. }
+            | Step::Cut { nth, .. }
+            | Step::Close { nth } => Some(*nth),
+        }
     }
 
     /// Whether its bytes may spell any reply at all.
@@ -288,13 +300,7 @@ async fn write_replies(
 }
 
 fn echo_result(message: &str) -> Value {
-    Value::Struct(vec![Field {
-        id: 0,
-        value: Value::Struct(vec![Field {
-            id: 1,
-            value: Value::string(message),
-        }]),
-    }])
+    echo_struct(0, message)
 }
 
 fn exception(kind: i32) -> Value {
@@ -455,18 +461,11 @@ impl ScriptedServer {
 
     /// Runs one step; returns whether it answered a request a second time.
     fn run(&mut self, step: &Step) -> bool {
-        let nth = match step {
-            Step::Call | Step::Cancel { .. } => return false,
-            Step::Answer { nth, .. }
-            | Step::Garbage { nth, .. }
-            | Step::Cut { nth, .. }
-            | Step::Close { nth } => *nth,
-        };
-        let Some(index) = self.pick(nth) else {
+        let Some(index) = step.nth().and_then(|nth| self.pick(nth)) else {
             return false;
         };
         match step {
-            Step::Call | Step::Cancel { .. } => unreachable!("handled above"),
+            Step::Call | Step::Cancel { .. } => {}
             Step::Answer { answer, .. } => {
                 self.send(index, self.reply(index, *answer));
                 let repeated = self.first_answer[index].is_some();

@@ -232,14 +232,20 @@ fn seq_id(u: &mut Unstructured<'_>) -> Result<i32> {
     }
 }
 
-fn echo_body(message: &str) -> Value {
+/// `{field: {1: message}}`: the Echo args (`field` 1, the request) or result (`field` 0,
+/// the response) carrying `message`, as a `Value`.
+pub(super) fn echo_struct(field: i16, message: &str) -> Value {
     Value::Struct(vec![Field {
-        id: 1,
+        id: field,
         value: Value::Struct(vec![Field {
             id: 1,
             value: Value::string(message),
         }]),
     }])
+}
+
+fn echo_body(message: &str) -> Value {
+    echo_struct(1, message)
 }
 
 /// A well-formed message: mostly echo calls, else the other ways a request goes wrong
