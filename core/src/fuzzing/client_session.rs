@@ -44,7 +44,7 @@ use crate::frame::{Header, Transport};
 use crate::net::Net;
 use crate::protocol::{Field, Message, MessageHeader, MessageType, ProtocolId, Value};
 use crate::rpc::{Call, Instance, Reply, RpcError};
-use crate::transport::FrameReader;
+use crate::transport::{FrameReader, ReadError};
 
 /// Most calls in one session.
 pub const MAX_CALLS: usize = 8;
@@ -251,21 +251,27 @@ impl Conn {
     }
 }
 
-/// Reads every request of one connection and hands it to the server.
+/// Reads every request of one connection and hands it to the server, until the pool closes
+/// the connection (mid-frame too: a call given up on drops its exclusive connection).
 async fn read_requests(
     conn: usize,
     mut rd: ReadHalf<DuplexStream>,
-    config: PoolConfig,
+    framing: (Transport, ProtocolId),
     requests: mpsc::UnboundedSender<Request>,
 ) {
     let mut reader = FrameReader::new(LIMITS);
-    while let Ok(Some(bytes)) = reader.read(&mut rd).await {
+    loop {
+        let bytes = match reader.read(&mut rd).await {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) | Err(ReadError::Io(_)) => return,
+            Err(ReadError::Malformed(e)) => panic!("the pool wrote a malformed frame: {e}"),
+        };
         let frame = reader
             .decode(&bytes)
             .unwrap_or_else(|e| panic!("the pool wrote an undecodable frame: {e}"));
         assert_eq!(
             (frame.transport, frame.protocol),
-            (config.transport, config.protocol),
+            framing,
             "the pool wrote a frame in another framing than configured"
         );
         let call = frame
@@ -366,7 +372,7 @@ impl ScriptedServer {
             reader: tokio::spawn(read_requests(
                 conn,
                 rd,
-                self.config.clone(),
+                (self.config.transport, self.config.protocol),
                 self.requests_tx.clone(),
             )),
             writes,
