@@ -20,6 +20,7 @@ extern crate self as faultline_core;
 
 pub mod breaker;
 pub mod client;
+pub mod config;
 pub mod echo;
 pub mod event;
 pub mod frame;
