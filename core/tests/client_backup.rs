@@ -7,7 +7,9 @@ mod client_support;
 use std::time::Duration;
 
 use client_support::{drain, idempotent, io_error, reply, DropCount, Recorder};
-use faultline_core::client::retry::{BackupDelay, BudgetConfig, RetryConfig, RETRY_MARK_KEY};
+use faultline_core::client::retry::{
+    BackupDelay, BudgetConfig, RetryBreakerConfig, RetryConfig, RETRY_MARK_KEY,
+};
 use faultline_core::client::ClientBuilder;
 use faultline_core::event::{EventBus, EventKind, RetryDenial};
 use tokio::time::Instant;
@@ -16,15 +18,17 @@ use tokio::time::Instant;
 fn backup(delay: BackupDelay) -> RetryConfig {
     RetryConfig {
         max_retries: 0,
-        budget: None,
-        breaker: None,
+        budget: BudgetConfig::disabled(),
+        breaker: RetryBreakerConfig::disabled(),
         backup: Some(delay),
         ..RetryConfig::default()
     }
 }
 
 fn fixed(ms: u64) -> RetryConfig {
-    backup(BackupDelay::Fixed(Duration::from_millis(ms)))
+    backup(BackupDelay::Fixed {
+        delay: Duration::from_millis(ms),
+    })
 }
 
 fn backups(events: &[EventKind]) -> Vec<Duration> {
@@ -151,11 +155,12 @@ async fn the_retry_budget_bounds_backup_requests() {
     let client = ClientBuilder::new("svc")
         .events(bus)
         .retry(RetryConfig {
-            budget: Some(BudgetConfig {
+            budget: BudgetConfig {
                 ttl: Duration::from_secs(10),
                 min_per_sec: 0,
                 ratio: 0.1,
-            }),
+                ..BudgetConfig::default()
+            },
             ..fixed(20)
         })
         .build(slow_then_fast(&rec, &drops, 50, 50));

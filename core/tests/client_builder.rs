@@ -6,7 +6,7 @@ mod client_support;
 use std::sync::{Arc, Mutex};
 
 use client_support::{drain, idempotent, io_error, reply, Recorder};
-use faultline_core::client::retry::RetryConfig;
+use faultline_core::client::retry::{BudgetConfig, RetryBreakerConfig, RetryConfig};
 use faultline_core::client::ClientBuilder;
 use faultline_core::event::{EventBus, EventKind, Side};
 use faultline_core::rpc::{Call, Instance, RpcErrorKind};
@@ -41,8 +41,8 @@ async fn layers_run_in_the_documented_order_on_every_attempt() {
     let client = ClientBuilder::new("svc")
         .events(bus)
         .retry(RetryConfig {
-            budget: None,
-            breaker: None,
+            budget: BudgetConfig::disabled(),
+            breaker: RetryBreakerConfig::disabled(),
             ..RetryConfig::default()
         })
         .service_breaker(tag("service_breaker", &log))

@@ -18,8 +18,8 @@ use tokio::time::Instant;
 /// Retry with neither budget nor retry breaker, so each rule can be seen alone.
 fn plain() -> RetryConfig {
     RetryConfig {
-        budget: None,
-        breaker: None,
+        budget: BudgetConfig::disabled(),
+        breaker: RetryBreakerConfig::disabled(),
         ..RetryConfig::default()
     }
 }
@@ -129,11 +129,12 @@ async fn budget_caps_amplification_at_ten_percent_plus_reserve() {
     let client = ClientBuilder::new("svc")
         .events(bus)
         .retry(RetryConfig {
-            budget: Some(BudgetConfig {
+            budget: BudgetConfig {
                 ttl: Duration::from_secs(10),
                 min_per_sec: 1,
                 ratio: 0.1,
-            }),
+                ..BudgetConfig::default()
+            },
             ..plain()
         })
         .build(rec.service(|_, _| async { Err(io_error()) }));
@@ -160,7 +161,7 @@ async fn retry_breaker_stops_retries_at_a_high_error_rate_and_recovers() {
     let client = ClientBuilder::new("svc")
         .events(bus)
         .retry(RetryConfig {
-            breaker: Some(RetryBreakerConfig::default()),
+            breaker: RetryBreakerConfig::default(),
             ..plain()
         })
         .build(rec.service(|_, _| async { Err(io_error()) }));
@@ -234,7 +235,9 @@ async fn fixed_backoff_spaces_attempts_in_virtual_time() {
     let rec = Recorder::new();
     let client = ClientBuilder::new("svc")
         .retry(RetryConfig {
-            backoff: Backoff::Fixed(Duration::from_millis(50)),
+            backoff: Backoff::Fixed {
+                delay: Duration::from_millis(50),
+            },
             ..plain()
         })
         .build(rec.service(|_, _| async {
@@ -308,7 +311,9 @@ async fn rpc_timeout_on_the_wire_shrinks_across_attempts() {
     let client = ClientBuilder::new("svc")
         .timeout(Duration::from_millis(200))
         .retry(RetryConfig {
-            backoff: Backoff::Fixed(Duration::from_millis(10)),
+            backoff: Backoff::Fixed {
+                delay: Duration::from_millis(10),
+            },
             ..plain()
         })
         .build(rec.service(|_, _| async {

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use faultline_core::breaker::{BreakerConfig, BreakerScope, BreakerState, ServiceBreakerLayer};
-use faultline_core::client::retry::{BackupDelay, BudgetConfig, RetryConfig};
+use faultline_core::client::retry::{BackupDelay, BudgetConfig, RetryBreakerConfig, RetryConfig};
 use faultline_core::client::{encode_args, ClientBuilder, EchoClient, Pool, PoolConfig};
 use faultline_core::echo::{self, EchoArgs, EchoResult, Response};
 use faultline_core::event::{Event, EventBus, EventKind, RetryDenial, Side};
@@ -179,6 +179,7 @@ fn service_breaker_trips_probes_and_cools_exponentially_over_the_network() {
             cooling_cap: Duration::from_secs(5),
             half_open_probes: 1,
             half_open_successes: 1,
+            ..BreakerConfig::default()
         };
         let bus = EventBus::default();
         let mut rx = bus.subscribe();
@@ -604,7 +605,9 @@ fn a_backup_request_to_a_fast_server_wins_over_a_slow_one() {
         let mut rx = bus.subscribe();
         let retry = RetryConfig {
             max_retries: 0,
-            backup: Some(BackupDelay::Fixed(Duration::from_millis(10))),
+            backup: Some(BackupDelay::Fixed {
+                delay: Duration::from_millis(10),
+            }),
             ..RetryConfig::default()
         };
         let client = ClientBuilder::new(echo::SERVICE)
@@ -692,12 +695,13 @@ fn the_retry_budget_caps_amplification_against_a_timing_out_server() {
         let mut rx = bus.subscribe();
         let retry = RetryConfig {
             max_retries: 2,
-            budget: Some(BudgetConfig {
+            budget: BudgetConfig {
                 ttl: Duration::from_secs(10),
                 min_per_sec: 1,
                 ratio: 0.1,
-            }),
-            breaker: None,
+                ..BudgetConfig::default()
+            },
+            breaker: RetryBreakerConfig::disabled(),
             ..RetryConfig::default()
         };
         let client = ClientBuilder::new(echo::SERVICE)

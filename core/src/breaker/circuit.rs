@@ -31,10 +31,11 @@ use std::sync::atomic::{
 };
 use std::time::Duration;
 
-use super::config::{micros, BreakerConfig, BreakerConfigError};
+use super::config::{micros, BreakerConfig};
 use super::state::{episode, State, MAX_TRIPS};
 use super::window::{Window, WindowStats};
 use super::BreakerState;
+use crate::config::{FieldErrors, Validate};
 use crate::rpc::RpcError;
 
 /// What a finished call says about the callee.
@@ -105,7 +106,7 @@ pub struct Breaker {
 }
 
 impl Breaker {
-    pub fn new(config: BreakerConfig) -> Result<Self, BreakerConfigError> {
+    pub fn new(config: BreakerConfig) -> Result<Self, FieldErrors> {
         config.validate()?;
         Ok(Self {
             window: Window::new(micros(config.bucket), config.buckets),

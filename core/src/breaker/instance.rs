@@ -8,7 +8,8 @@ use std::task::{Context, Poll};
 use tower::{Layer, Service};
 
 use super::layer::{guarded, Breakers, ResponseFuture};
-use super::{BreakerConfig, BreakerConfigError, BreakerScope};
+use super::{BreakerConfig, BreakerScope};
+use crate::config::{FieldErrors, Validate};
 use crate::event::EventBus;
 use crate::rpc::{Call, Reply, RpcError};
 
@@ -20,7 +21,7 @@ pub struct InstanceBreakerLayer {
 
 impl InstanceBreakerLayer {
     /// Breakers per instance address, reporting on `events`.
-    pub fn new(config: BreakerConfig, events: EventBus) -> Result<Self, BreakerConfigError> {
+    pub fn new(config: BreakerConfig, events: EventBus) -> Result<Self, FieldErrors> {
         config.validate()?;
         Ok(Self {
             breakers: Arc::new(Breakers::new(config, events)),

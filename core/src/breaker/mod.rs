@@ -19,7 +19,7 @@ mod state;
 mod window;
 
 pub use circuit::{Admitted, Breaker, Outcome, Permit, Rejected, Transition};
-pub use config::{BreakerConfig, BreakerConfigError};
+pub use config::BreakerConfig;
 pub use instance::{InstanceBreaker, InstanceBreakerLayer};
 pub use layer::ResponseFuture;
 pub use scope::{BreakerScope, BreakerState};

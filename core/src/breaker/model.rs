@@ -56,6 +56,7 @@ pub fn small_config() -> BreakerConfig {
         cooling_cap: Duration::from_millis(150),
         half_open_probes: 2,
         half_open_successes: 2,
+        ..BreakerConfig::default()
     }
 }
 

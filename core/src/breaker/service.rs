@@ -8,7 +8,8 @@ use std::task::{Context, Poll};
 use tower::{Layer, Service};
 
 use super::layer::{guarded, Breakers, ResponseFuture};
-use super::{BreakerConfig, BreakerConfigError, BreakerScope};
+use super::{BreakerConfig, BreakerScope};
+use crate::config::{FieldErrors, Validate};
 use crate::event::EventBus;
 use crate::rpc::{Call, Reply, RpcError};
 
@@ -27,7 +28,7 @@ impl ServiceBreakerLayer {
         callee: impl Into<Arc<str>>,
         config: BreakerConfig,
         events: EventBus,
-    ) -> Result<Self, BreakerConfigError> {
+    ) -> Result<Self, FieldErrors> {
         config.validate()?;
         Ok(Self {
             caller: caller.into(),

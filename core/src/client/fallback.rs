@@ -27,8 +27,10 @@ use crate::rpc::{Call, Reply, ReplyOrigin, RpcError};
 /// The user function: a stand-in reply for a failed call, or `None` to keep the error.
 pub type FallbackFn = Arc<dyn Fn(&Call, &RpcError) -> Option<Reply> + Send + Sync>;
 
-/// Which failures a fallback may replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which failures a fallback may replace (as data: `timeoutOrBreakerOpen`, `anyError`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub enum FallbackOn {
     /// Only timeouts and open circuit breakers (Kitex's `TimeoutAndCBFallback`).
     TimeoutOrBreakerOpen,

@@ -18,6 +18,7 @@
 
 mod attempt;
 mod builder;
+mod config;
 mod deadline;
 mod fallback;
 mod finish;
@@ -32,6 +33,7 @@ use tower::Service;
 
 pub use attempt::{AttemptDeadline, AttemptDeadlineLayer};
 pub use builder::{Client, ClientBuilder};
+pub use config::{ClientConfig, FallbackConfig};
 pub use deadline::{Deadline, DeadlineLayer};
 pub use fallback::{Fallback, FallbackFn, FallbackLayer, FallbackOn, FallbackPolicy};
 pub use finish::{Finish, FinishLayer};

@@ -19,7 +19,7 @@ use super::Client;
 use crate::echo::{EchoArgs, EchoResult, METHOD};
 use crate::protocol::{
     decode_from_bytes, encode_to_vec, ApplicationException, Binary, Compact, DecodeLimits, Encode,
-    ProtocolId, ThriftType,
+    MessageType, ProtocolId, ThriftType,
 };
 use crate::rpc::{Call, Reply, RpcError};
 
@@ -32,15 +32,28 @@ pub fn encode_args<A: Encode>(protocol: ProtocolId, args: &A) -> Result<Bytes, R
     bytes.map(Bytes::from).map_err(RpcError::Encode)
 }
 
-/// Decodes a reply's body as the result struct `R`, in `protocol`.
+/// Decodes a reply's body as the result struct `R`, in `protocol`. An `Exception` reply (a
+/// fallback standing in with an error) is that `TApplicationException` as
+/// `RpcError::Application`.
 pub fn decode_result<R: ThriftType>(
     protocol: ProtocolId,
     reply: &Reply,
     limits: DecodeLimits,
 ) -> Result<R, RpcError> {
+    if reply.kind == MessageType::Exception {
+        return Err(RpcError::Application(decode_body(protocol, reply, limits)?));
+    }
+    decode_body(protocol, reply, limits)
+}
+
+fn decode_body<T: ThriftType>(
+    protocol: ProtocolId,
+    reply: &Reply,
+    limits: DecodeLimits,
+) -> Result<T, RpcError> {
     match protocol {
-        ProtocolId::Binary => decode_from_bytes::<Binary, R>(&reply.body, limits),
-        ProtocolId::Compact => decode_from_bytes::<Compact, R>(&reply.body, limits),
+        ProtocolId::Binary => decode_from_bytes::<Binary, T>(&reply.body, limits),
+        ProtocolId::Compact => decode_from_bytes::<Compact, T>(&reply.body, limits),
     }
     .map_err(RpcError::Protocol)
 }

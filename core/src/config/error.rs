@@ -97,6 +97,46 @@ impl FieldErrors {
         }
     }
 
+    /// Records an error at `path` unless `value` lies in `range`.
+    pub fn in_range<T: PartialOrd + fmt::Display>(
+        &mut self,
+        path: impl FnOnce() -> FieldPath,
+        value: T,
+        range: std::ops::RangeInclusive<T>,
+    ) {
+        if !range.contains(&value) {
+            self.push(
+                path(),
+                format!(
+                    "must be in {} ..= {}, got {value}",
+                    range.start(),
+                    range.end()
+                ),
+            );
+        }
+    }
+
+    /// Records an error at `path` unless `value` lies in `range`, durations written in the
+    /// config syntax.
+    pub fn duration_in(
+        &mut self,
+        path: impl FnOnce() -> FieldPath,
+        value: std::time::Duration,
+        range: std::ops::RangeInclusive<std::time::Duration>,
+    ) {
+        if !range.contains(&value) {
+            self.push(
+                path(),
+                format!(
+                    "must be in {} ..= {}, got {}",
+                    super::duration::format(*range.start()),
+                    super::duration::format(*range.end()),
+                    super::duration::format(value)
+                ),
+            );
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -11,5 +11,17 @@
 pub mod duration;
 mod error;
 
+use std::time::Duration;
+
 pub use duration::DurationError;
 pub use error::{FieldError, FieldErrors, FieldPath, PathSegment, Validate};
+
+/// The longest timeout or period a config may hold: a year. Longer ones mean "never" in
+/// practice, and near `u64::MAX` seconds adding them to a clock reading would overflow.
+pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// A 1ns ..= [`MAX_DURATION`] range, for timeouts that must be positive.
+pub const POSITIVE: std::ops::RangeInclusive<Duration> = Duration::from_nanos(1)..=MAX_DURATION;
+
+/// A 0 ..= [`MAX_DURATION`] range.
+pub const ANY: std::ops::RangeInclusive<Duration> = Duration::ZERO..=MAX_DURATION;

@@ -7,7 +7,9 @@ use std::str::FromStr;
 ///
 /// Every transport but `Buffered` starts with a 4-byte big-endian length that counts the
 /// bytes after it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "lowercase")]
 pub enum Transport {
     /// The bare message with no length ("unframed"; Kitex calls it `PurePayload`).
     Buffered,
@@ -19,6 +21,7 @@ pub enum Transport {
     /// covering only the message, then the message. This is what Kitex's
     /// `transport.TTHeaderFramed` writes (its encoder emits the TTHeader header, then the
     /// framed length, then the payload).
+    #[serde(rename = "ttheader_framed", alias = "ttheader-framed")]
     TTHeaderFramed,
     /// Apache THeader (magic `0x0FFF`, varint fields), then the bare message.
     THeader,

@@ -18,6 +18,7 @@
 //! service that reads `Call::target`. So the balancer here is our own, and p2c is one of
 //! its pickers.
 
+mod config;
 mod consistent;
 mod discovery;
 mod health;
@@ -38,6 +39,7 @@ use std::time::Duration;
 
 use crate::rpc::{Instance, RpcError};
 
+pub use config::BalancerConfig;
 pub use consistent::{ConsistentHash, ConsistentHashPicker};
 pub use discovery::{Discovery, Snapshot};
 pub use layer::{LoadBalance, LoadBalanceLayer};

@@ -18,15 +18,21 @@ use super::registry::Registry;
 use super::{Balancer, Ewma, Feedback, Picker, SplitMix64};
 use crate::rpc::{Call, Instance, RpcErrorKind};
 
-/// Settings of [`P2c`].
-#[derive(Debug, Clone, Copy)]
+/// Settings of [`P2c`]. As data: `{ seed: 0, alpha: 0.3, initial: 1ms, failurePenalty: 1s }`.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct P2cConfig {
     pub seed: u64,
-    /// Weight of each new latency sample in the average.
+    /// Weight of each new latency sample in the average, in (0, 1].
     pub alpha: f64,
     /// The latency assumed for an instance before its first sample.
+    #[serde(with = "crate::config::duration")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::config::duration::Schema"))]
     pub initial: Duration,
     /// The latency a failed call counts as, at least.
+    #[serde(with = "crate::config::duration")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::config::duration::Schema"))]
     pub failure_penalty: Duration,
 }
 

@@ -47,14 +47,25 @@ use super::{smooth_wrr_sequence, Balancer, Feedback, Picker, SplitMix64};
 use crate::event::{EventBus, EventKind};
 use crate::rpc::{Call, Instance};
 
-/// Settings of [`ZoneAware`]; [`ZoneConfig::new`] gives the defaults.
-#[derive(Debug, Clone)]
+/// Settings of [`ZoneAware`]; [`ZoneConfig::new`] gives the defaults. As data (every field
+/// optional): `{ localZone: az1, threshold: 3.5ms, recoverBelow: 3.3ms, degradedWeight: 0.05,
+/// alpha: 0.3, ejectAfter: 5, ejectFor: 10s, seed: 0 }`; an empty `localZone` means the
+/// zone of the client the config is part of (`ClientConfig::zone`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct ZoneConfig {
     /// The caller's zone.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub local_zone: Arc<str>,
     /// A remote zone whose RTT average rises above this is degraded.
+    #[serde(with = "crate::config::duration")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::config::duration::Schema"))]
     pub threshold: Duration,
     /// A degraded zone recovers when its RTT average falls below this.
+    #[serde(with = "crate::config::duration")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::config::duration::Schema"))]
     pub recover_below: Duration,
     /// The fraction of its capacity a degraded zone still counts with.
     pub degraded_weight: f64,
@@ -63,9 +74,18 @@ pub struct ZoneConfig {
     /// Consecutive failures that eject an instance from its zone's healthy capacity.
     pub eject_after: u32,
     /// How long after its last failure an ejected instance counts as healthy again.
+    #[serde(with = "crate::config::duration")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::config::duration::Schema"))]
     pub eject_for: Duration,
     /// Seed of the zone draws.
     pub seed: u64,
+}
+
+impl Default for ZoneConfig {
+    /// The defaults, with the local zone left to the client.
+    fn default() -> Self {
+        Self::new("")
+    }
 }
 
 impl ZoneConfig {

@@ -4,7 +4,12 @@
 ///
 /// Defaults follow a production RPC server: 16 MiB frames, strings and containers bounded
 /// by the frame, nesting depth 64 (shared by typed decode, `Value` decode and skip).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// As data: `{ maxFrame: 16777216, maxString: ..., maxContainer: ..., maxDepth: 64 }`, every
+/// field optional.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct DecodeLimits {
     /// Largest frame (header + payload) accepted, in bytes.
     pub max_frame: usize,
@@ -39,5 +44,42 @@ impl Default for DecodeLimits {
             max_container: Self::DEFAULT_MAX_FRAME,
             max_depth: Self::DEFAULT_MAX_DEPTH,
         }
+    }
+}
+
+impl DecodeLimits {
+    /// The largest `max_frame` a config may set (1 GiB): a frame is buffered whole.
+    pub const MAX_FRAME_LIMIT: usize = 1 << 30;
+    /// The deepest `max_depth` a config may set: decoding recurses once per level, and the
+    /// stack of a tokio worker must hold every level.
+    pub const MAX_DEPTH_LIMIT: usize = 256;
+}
+
+impl crate::config::Validate for DecodeLimits {
+    fn validate_at(
+        &self,
+        path: &crate::config::FieldPath,
+        errors: &mut crate::config::FieldErrors,
+    ) {
+        errors.in_range(
+            || path.field("maxFrame"),
+            self.max_frame,
+            16..=Self::MAX_FRAME_LIMIT,
+        );
+        errors.in_range(
+            || path.field("maxString"),
+            self.max_string,
+            0..=Self::MAX_FRAME_LIMIT,
+        );
+        errors.in_range(
+            || path.field("maxContainer"),
+            self.max_container,
+            0..=Self::MAX_FRAME_LIMIT,
+        );
+        errors.in_range(
+            || path.field("maxDepth"),
+            self.max_depth,
+            1..=Self::MAX_DEPTH_LIMIT,
+        );
     }
 }

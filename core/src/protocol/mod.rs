@@ -38,7 +38,9 @@ use bytes::Bytes;
 pub const MAX_WRITE_DEPTH: usize = DecodeLimits::DEFAULT_MAX_DEPTH;
 
 /// A payload protocol, with the id Kitex TTHeader and Apache THeader give it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "lowercase")]
 pub enum ProtocolId {
     Binary = 0,
     Compact = 2,

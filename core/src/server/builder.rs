@@ -98,10 +98,14 @@ impl ServerBuilder {
             limits: self.limits,
             events: self.events,
             router,
-            in_flight: self.max_in_flight.map(|n| Arc::new(Semaphore::new(n))),
+            in_flight: self
+                .max_in_flight
+                .map(|n| Arc::new(Semaphore::new(n.min(Semaphore::MAX_PERMITS)))),
             stats: stats.clone(),
         });
-        let connections = self.max_connections.map(|n| Arc::new(Semaphore::new(n)));
+        let connections = self
+            .max_connections
+            .map(|n| Arc::new(Semaphore::new(n.min(Semaphore::MAX_PERMITS))));
         let (shutdown, stop) = watch::channel(false);
         let task = tokio::spawn(accept_loop(listener, shared, connections, stop));
         Ok(Server::new(local_addr, shutdown, task, stats))

@@ -34,11 +34,13 @@
 mod accept;
 mod builder;
 mod call;
+mod config;
 mod connection;
 mod router;
 mod stats;
 
 pub use builder::ServerBuilder;
+pub use config::ServerConfig;
 pub use router::{CallContext, Router};
 pub use stats::ServerStats;
 

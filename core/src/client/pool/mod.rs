@@ -42,7 +42,9 @@ use crate::protocol::{DecodeLimits, ProtocolId};
 use crate::rpc::{Call, Reply, ReplyOrigin, RpcError};
 
 /// How calls share connections.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub enum PoolMode {
     /// One call per connection at a time; idle connections are pooled.
     #[default]
@@ -51,23 +53,61 @@ pub enum PoolMode {
     Multiplexed,
 }
 
-/// The pool's settings.
-#[derive(Debug, Clone)]
+/// The pool's settings. As data (camelCase, every field optional): `{ transport: ttheader,
+/// protocol: binary, mode: exclusive, connectTimeout: 50ms, maxIdlePerInstance: 10,
+/// idleTimeout: 30s, limits: {...} }`. `to_service` / `from_service` are not data: a client
+/// built from a `ClientConfig` takes them from its `service` and `caller`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct PoolConfig {
     pub transport: Transport,
     pub protocol: ProtocolId,
     pub mode: PoolMode,
+    #[serde(with = "crate::config::duration")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::config::duration::Schema"))]
     pub connect_timeout: Duration,
     /// Idle connections kept per address (exclusive mode).
     pub max_idle_per_instance: usize,
     /// How long an idle connection is kept (exclusive mode).
+    #[serde(with = "crate::config::duration")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::config::duration::Schema"))]
     pub idle_timeout: Duration,
     /// Sent as TTHeader `ToService` when set.
+    #[serde(skip)]
     pub to_service: Option<Arc<str>>,
     /// Sent as TTHeader `FromService` when set.
+    #[serde(skip)]
     pub from_service: Option<Arc<str>>,
     /// Bounds on every reply decoded.
     pub limits: DecodeLimits,
+}
+
+impl PoolConfig {
+    /// The most idle connections a config may keep per instance.
+    pub const MAX_IDLE_LIMIT: usize = 10_000;
+}
+
+impl crate::config::Validate for PoolConfig {
+    fn validate_at(
+        &self,
+        path: &crate::config::FieldPath,
+        errors: &mut crate::config::FieldErrors,
+    ) {
+        use crate::config::POSITIVE;
+        errors.duration_in(
+            || path.field("connectTimeout"),
+            self.connect_timeout,
+            POSITIVE,
+        );
+        errors.in_range(
+            || path.field("maxIdlePerInstance"),
+            self.max_idle_per_instance,
+            0..=Self::MAX_IDLE_LIMIT,
+        );
+        errors.duration_in(|| path.field("idleTimeout"), self.idle_timeout, POSITIVE);
+        self.limits.validate_at(&path.field("limits"), errors);
+    }
 }
 
 impl Default for PoolConfig {

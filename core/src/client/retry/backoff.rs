@@ -10,16 +10,30 @@ use std::hash::BuildHasher;
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// How long to wait before a failure retry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// How long to wait before a failure retry. As data: `{ type: none }`,
+/// `{ type: fixed, delay: 10ms }` or `{ type: random, min: 10ms, max: 50ms }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
 pub enum Backoff {
     /// Retry at once (Kitex's default).
     #[default]
     None,
     /// Wait the same time before every retry.
-    Fixed(Duration),
+    Fixed {
+        #[serde(with = "crate::config::duration")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::config::duration::Schema"))]
+        delay: Duration,
+    },
     /// Wait a uniformly drawn whole number of milliseconds in `[min, max]`.
-    Random { min: Duration, max: Duration },
+    Random {
+        #[serde(with = "crate::config::duration")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::config::duration::Schema"))]
+        min: Duration,
+        #[serde(with = "crate::config::duration")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::config::duration::Schema"))]
+        max: Duration,
+    },
 }
 
 /// A `Backoff` with its random generator, shared by all calls of one client.
@@ -42,7 +56,7 @@ impl BackoffState {
     pub(crate) fn next(&self) -> Duration {
         match self.backoff {
             Backoff::None => Duration::ZERO,
-            Backoff::Fixed(wait) => wait,
+            Backoff::Fixed { delay } => delay,
             Backoff::Random { min, max } => {
                 let lo = u64::try_from(min.as_millis()).unwrap_or(u64::MAX);
                 let hi = u64::try_from(max.as_millis()).unwrap_or(u64::MAX);
@@ -93,7 +107,12 @@ mod tests {
 
     #[test]
     fn fixed_and_none() {
-        let fixed = BackoffState::new(Backoff::Fixed(Duration::from_millis(5)), None);
+        let fixed = BackoffState::new(
+            Backoff::Fixed {
+                delay: Duration::from_millis(5),
+            },
+            None,
+        );
         assert_eq!(fixed.next(), Duration::from_millis(5));
         assert_eq!(
             BackoffState::new(Backoff::None, None).next(),

@@ -28,16 +28,30 @@ use crate::client::CallFuture;
 use crate::event::EventKind;
 use crate::rpc::{Call, Reply, RpcError};
 
-/// When a backup request goes out.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// When a backup request goes out. As data: `{ type: fixed, delay: 10ms }` or
+/// `{ type: percentile, percentile: 0.99, minSamples: 100, period: 10s }`.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    deny_unknown_fields
+)]
 pub enum BackupDelay {
     /// After a fixed time.
-    Fixed(Duration),
+    Fixed {
+        #[serde(with = "crate::config::duration")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::config::duration::Schema"))]
+        delay: Duration,
+    },
     /// After the `percentile` (0.0 ..= 1.0) of the latency of successful calls in the last
     /// `period`, once that period saw at least `min_samples` of them.
     Percentile {
         percentile: f64,
         min_samples: u64,
+        #[serde(with = "crate::config::duration")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::config::duration::Schema"))]
         period: Duration,
     },
 }
@@ -69,7 +83,7 @@ pub(crate) struct Hedge {
 impl Hedge {
     pub(crate) fn new(delay: BackupDelay, control: Arc<RetryControl>) -> Self {
         let delay = match delay {
-            BackupDelay::Fixed(after) => DelaySource::Fixed(after),
+            BackupDelay::Fixed { delay } => DelaySource::Fixed(delay),
             BackupDelay::Percentile {
                 percentile,
                 min_samples,

@@ -18,9 +18,15 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// When the retry breaker stops retries.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct RetryBreakerConfig {
+    /// `false` turns the retry breaker off.
+    pub enabled: bool,
     /// How far back attempts are counted.
+    #[serde(with = "crate::config::duration")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::config::duration::Schema"))]
     pub window: Duration,
     /// How many buckets the window slides by.
     pub buckets: u32,
@@ -33,10 +39,21 @@ pub struct RetryBreakerConfig {
 impl Default for RetryBreakerConfig {
     fn default() -> Self {
         Self {
+            enabled: true,
             window: Duration::from_secs(10),
             buckets: 100,
             min_samples: 10,
             error_rate: 0.1,
+        }
+    }
+}
+
+impl RetryBreakerConfig {
+    /// No retry breaker.
+    pub fn disabled() -> Self {
+        Self {
+            enabled: false,
+            ..Self::default()
         }
     }
 }
@@ -58,8 +75,12 @@ pub(crate) struct RetryBreaker {
 }
 
 impl RetryBreaker {
+    /// `config.buckets` is clamped into 1 ..= `BreakerConfig::MAX_BUCKETS` (each costs
+    /// memory per method); `validate()` reports values outside it.
     pub(crate) fn new(config: RetryBreakerConfig) -> Self {
-        let buckets = config.buckets.max(1);
+        let buckets = config
+            .buckets
+            .clamp(1, crate::breaker::BreakerConfig::MAX_BUCKETS);
         Self {
             config: RetryBreakerConfig { buckets, ..config },
             bucket_len: (config.window / buckets).max(Duration::from_millis(1)),

@@ -40,9 +40,15 @@ pub(crate) fn mark_retry(call: &mut Call, attempt: u32) {
 }
 
 /// The retry budget: extra attempts at most `ratio` of calls, plus a reserve.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct BudgetConfig {
+    /// `false` leaves retries unbounded by a budget.
+    pub enabled: bool,
     /// How long a call's deposit counts; 1 s ..= 60 s (tower's bounds).
+    #[serde(with = "crate::config::duration")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::config::duration::Schema"))]
     pub ttl: Duration,
     /// Retries per second of `ttl` allowed even without deposits.
     pub min_per_sec: u32,
@@ -53,10 +59,45 @@ pub struct BudgetConfig {
 impl Default for BudgetConfig {
     fn default() -> Self {
         Self {
+            enabled: true,
             ttl: Duration::from_secs(10),
             min_per_sec: 10,
             ratio: 0.1,
         }
+    }
+}
+
+impl BudgetConfig {
+    /// The bounds tower's `TpsBudget` accepts for `ttl`.
+    pub const TTL_RANGE: std::ops::RangeInclusive<Duration> =
+        Duration::from_secs(1)..=Duration::from_secs(60);
+    /// The bounds tower's `TpsBudget` accepts for `ratio`.
+    pub const RATIO_RANGE: std::ops::RangeInclusive<f32> = 0.0..=1000.0;
+
+    /// No budget: retries bounded only by the other rules.
+    pub fn disabled() -> Self {
+        Self {
+            enabled: false,
+            ..Self::default()
+        }
+    }
+
+    /// tower's budget, with `ttl` and `ratio` clamped into the ranges tower accepts (it
+    /// panics outside them; `validate()` reports such values before a config gets here).
+    pub(crate) fn build(&self) -> Option<TpsBudget> {
+        if !self.enabled {
+            return None;
+        }
+        let ttl = self
+            .ttl
+            .clamp(*Self::TTL_RANGE.start(), *Self::TTL_RANGE.end());
+        let ratio = match self.ratio.is_nan() {
+            true => 0.0,
+            false => self
+                .ratio
+                .clamp(*Self::RATIO_RANGE.start(), *Self::RATIO_RANGE.end()),
+        };
+        Some(TpsBudget::new(ttl, self.min_per_sec, ratio))
     }
 }
 

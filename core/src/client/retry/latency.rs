@@ -62,7 +62,7 @@ impl LatencyWindow {
         let now = Instant::now();
         let elapsed = now.saturating_duration_since(state.started);
         if elapsed >= self.period {
-            state.delay = if elapsed >= 2 * self.period {
+            state.delay = if elapsed >= self.period.saturating_mul(2) {
                 None
             } else {
                 self.percentile_of(&state)

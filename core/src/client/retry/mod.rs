@@ -17,6 +17,7 @@
 mod backoff;
 mod backup;
 mod breaker;
+mod config;
 mod control;
 mod latency;
 mod policy;
@@ -24,7 +25,6 @@ mod policy;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tower::retry::budget::TpsBudget;
 use tower::retry::Retry;
 use tower::Layer;
 
@@ -42,24 +42,33 @@ use control::RetryControl;
 use crate::event::EventBus;
 
 /// Failure-retry settings, and the admission rules retries and backup requests share.
-#[derive(Debug, Clone, PartialEq)]
+/// As data (camelCase, every field optional): `{ maxRetries: 2, retryNonIdempotent: false,
+/// backoff: { type: none }, seed: 7, budget: { ratio: 0.1 }, breaker: { errorRate: 0.1 },
+/// chainStop: true, minRemaining: 5ms, backup: { type: fixed, delay: 10ms } }`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct RetryConfig {
-    /// Retries after the first attempt (0 turns failure retry off).
+    /// Retries after the first attempt (0 turns failure retry off; at most
+    /// [`RetryConfig::MAX_RETRIES`]).
     pub max_retries: u32,
     /// Retry (and hedge) calls not marked idempotent too.
     pub retry_non_idempotent: bool,
     pub backoff: Backoff,
     /// Seed for random backoff; `None` seeds from the process's randomness.
     pub seed: Option<u64>,
-    /// `None` leaves retries unbounded by a budget.
-    pub budget: Option<BudgetConfig>,
-    /// `None` turns the retry breaker off.
-    pub breaker: Option<RetryBreakerConfig>,
+    /// The retry budget (`enabled: false` leaves retries unbounded by a budget).
+    pub budget: BudgetConfig,
+    /// The retry breaker (`enabled: false` turns it off).
+    pub breaker: RetryBreakerConfig,
     /// Do not retry calls that are themselves retries from upstream.
     pub chain_stop: bool,
     /// No extra attempt unless at least this much time (after the backoff) is left.
+    #[serde(with = "crate::config::duration")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::config::duration::Schema"))]
     pub min_remaining: Duration,
-    /// Backup requests; `None` turns them off.
+    /// Backup requests; absent (`None`) turns them off.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub backup: Option<BackupDelay>,
 }
 
@@ -70,8 +79,8 @@ impl Default for RetryConfig {
             retry_non_idempotent: false,
             backoff: Backoff::None,
             seed: None,
-            budget: Some(BudgetConfig::default()),
-            breaker: Some(RetryBreakerConfig::default()),
+            budget: BudgetConfig::default(),
+            breaker: RetryBreakerConfig::default(),
             chain_stop: true,
             min_remaining: Duration::from_millis(5),
             backup: None,
@@ -88,15 +97,15 @@ pub struct RetryLayer {
 }
 
 impl RetryLayer {
-    /// # Panics
-    /// When the budget's `ttl` is outside 1 s ..= 60 s or its `ratio` outside
-    /// 0.0 ..= 1000.0 (tower's `TpsBudget` bounds).
+    /// Values `RetryConfig::validate` would refuse are clamped into range here rather than
+    /// panicking (see `BudgetConfig::build`, `RetryBreaker::new`).
     pub fn new(config: RetryConfig, events: EventBus) -> Self {
         let control = Arc::new(RetryControl {
-            budget: config
-                .budget
-                .map(|b| TpsBudget::new(b.ttl, b.min_per_sec, b.ratio)),
-            breaker: config.breaker.map(RetryBreaker::new),
+            budget: config.budget.build(),
+            breaker: config
+                .breaker
+                .enabled
+                .then(|| RetryBreaker::new(config.breaker)),
             chain_stop: config.chain_stop,
             retry_non_idempotent: config.retry_non_idempotent,
             min_remaining: config.min_remaining,
