@@ -1,5 +1,7 @@
 //! faultline-chaos: chaos experiments against running faultline services.
 //!
-//! Planned (see DESIGN.md): the experiment language (Chaos Mesh objects plus a faultline
-//! `Experiment`), the local and Kubernetes backends, the probe, hypothesis and report. This
-//! crate has no code yet; it exists so that the workspace has its final shape from the start.
+//! Owns the experiment language ([`spec`]): experiment files (Chaos Mesh objects plus a
+//! faultline `Experiment`) read as multi-document YAML, with every error naming its file,
+//! line and column. The backends, the probe, hypothesis and report come next (see DESIGN.md).
+
+pub mod spec;

@@ -1,0 +1,6 @@
+//! The experiment language: reading experiment files into typed kinds. [`located`] parses
+//! YAML into documents that remember where every value was written; [`de`] deserializes a
+//! value and says which field failed and why.
+
+pub mod de;
+pub mod located;
