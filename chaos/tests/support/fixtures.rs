@@ -1,0 +1,33 @@
+//! Chaos Mesh's example objects in tests/fixtures/chaos-mesh, as JSON values.
+
+use serde::Deserialize;
+use serde_json::Value;
+use std::path::PathBuf;
+
+/// Every document of every fixture file, named `file#index`, in file-name order.
+pub fn chaos_mesh_examples() -> Vec<(String, Value)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/chaos-mesh");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("fixture directory")
+        .map(|entry| entry.expect("fixture entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    let mut documents = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("fixture text");
+        let name = file
+            .file_name()
+            .expect("file name")
+            .to_string_lossy()
+            .into_owned();
+        for (i, document) in serde_yaml::Deserializer::from_str(&text).enumerate() {
+            let value = Value::deserialize(document).expect("fixture YAML");
+            if !value.is_null() {
+                documents.push((format!("{name}#{i}"), value));
+            }
+        }
+    }
+    assert!(documents.len() >= 15, "fixtures missing from {dir:?}");
+    documents
+}
