@@ -23,3 +23,20 @@ fn every_example_parses_validates_and_round_trips() {
     let expected: BTreeSet<Kind> = Kind::ALL.into_iter().collect();
     assert_eq!(kinds, expected, "the examples cover every kind");
 }
+
+#[test]
+fn multi_document_files_yield_every_object() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/chaos-mesh");
+    let read = |name: &str| std::fs::read_to_string(format!("{dir}/{name}")).expect("fixture");
+    let text = format!(
+        "{}\n---\n{}\n---\n",
+        read("pod-kill-example.yaml"),
+        read("network-delay-example.yaml")
+    );
+    let kinds: Vec<Kind> = fixtures::yaml_documents(&text)
+        .iter()
+        .map(|value| ChaosObject::from_value(value).map(|object| object.kind()))
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(kinds, [Kind::PodChaos, Kind::NetworkChaos]);
+}

@@ -132,3 +132,52 @@ fn a_missing_required_field_is_named() {
     assert_eq!(path, "spec");
     assert!(message.contains("missing field `selector`"), "{message}");
 }
+
+/// JSON pointers to every value inside `value`.
+fn pointers(value: &Value, at: String, out: &mut Vec<String>) {
+    match value {
+        Value::Object(fields) => fields.iter().for_each(|(k, v)| {
+            let key = k.replace('~', "~0").replace('/', "~1");
+            pointers(v, format!("{at}/{key}"), out)
+        }),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .for_each(|(i, v)| pointers(v, format!("{at}/{i}"), out)),
+        _ => {}
+    }
+    out.push(at);
+}
+
+#[test]
+fn no_value_anywhere_makes_reading_validating_or_writing_panic() {
+    let replacements = [
+        json!(null),
+        json!(-1),
+        json!(i64::MAX),
+        json!(u64::MAX),
+        json!(1.5e300),
+        json!(""),
+        json!("-9223372036854775809"),
+        json!("NaN"),
+        json!([]),
+        json!({}),
+        json!({"kind": "PodChaos"}),
+    ];
+    for sample in samples::samples() {
+        let mut paths = Vec::new();
+        pointers(&sample, String::new(), &mut paths);
+        for path in &paths {
+            for replacement in &replacements {
+                let mut value = sample.clone();
+                if let Some(slot) = value.pointer_mut(path) {
+                    *slot = replacement.clone();
+                }
+                if let Ok(object) = ChaosObject::from_value(&value) {
+                    let _ = object.validate();
+                    assert_eq!(ChaosObject::from_value(&object.to_value()), Ok(object));
+                }
+            }
+        }
+    }
+}

@@ -252,3 +252,44 @@ fn choices_are_distinct_sorted_and_replay_by_seed() {
     }
     assert!(distinct_choices.len() > 10, "seeds vary the pick");
 }
+
+#[test]
+fn no_mode_and_value_makes_selection_panic() {
+    let modes = [
+        SelectorMode::One,
+        SelectorMode::All,
+        SelectorMode::Fixed,
+        SelectorMode::FixedPercent,
+        SelectorMode::RandomMaxPercent,
+    ];
+    let values = [
+        None,
+        Some(""),
+        Some("-1"),
+        Some("0"),
+        Some("1"),
+        Some("100"),
+        Some("101"),
+        Some("9223372036854775807"),
+        Some("-9223372036854775808"),
+        Some("99999999999999999999"),
+        Some("+"),
+    ];
+    let pods = carts();
+    for size in [0, 1, 10] {
+        for mode in modes {
+            for value in values {
+                for seed in 0..20 {
+                    let chosen = select(
+                        &spec(json!({})),
+                        mode,
+                        value,
+                        &pods[..size],
+                        &SplitMix64::new(seed),
+                    );
+                    assert!(chosen.map_or(true, |c| c.len() <= size));
+                }
+            }
+        }
+    }
+}

@@ -21,13 +21,18 @@ pub fn chaos_mesh_examples() -> Vec<(String, Value)> {
             .expect("file name")
             .to_string_lossy()
             .into_owned();
-        for (i, document) in serde_yaml::Deserializer::from_str(&text).enumerate() {
-            let value = Value::deserialize(document).expect("fixture YAML");
-            if !value.is_null() {
-                documents.push((format!("{name}#{i}"), value));
-            }
+        for (i, value) in yaml_documents(&text).into_iter().enumerate() {
+            documents.push((format!("{name}#{i}"), value));
         }
     }
     assert!(documents.len() >= 15, "fixtures missing from {dir:?}");
     documents
+}
+
+/// The non-empty documents of a (possibly multi-document) YAML text, as JSON values.
+pub fn yaml_documents(text: &str) -> Vec<Value> {
+    serde_yaml::Deserializer::from_str(text)
+        .map(|document| Value::deserialize(document).expect("YAML document"))
+        .filter(|value| !value.is_null())
+        .collect()
 }
