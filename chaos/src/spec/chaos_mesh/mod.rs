@@ -20,7 +20,6 @@
 //! [`ChaosObject::validate`] applies Chaos Mesh's admission rules, and [`selector`] says
 //! which pods a selector and mode pick.
 
-mod de;
 mod kind;
 mod meta;
 mod object;

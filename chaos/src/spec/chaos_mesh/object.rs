@@ -1,11 +1,11 @@
 //! [`ChaosObject`]: one Chaos Mesh object of any accepted kind, read from and written to
 //! JSON values (`from_value` / `to_value`), and its validation entry point.
 
-use super::de;
 use super::kind::Kind;
 use super::meta::{ObjectMeta, API_VERSION};
 use super::resource::{HttpChaos, NetworkChaos, PodChaos, RawObject};
 use super::validate;
+use crate::spec::de;
 use faultline_core::config::{FieldErrors, FieldPath};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
