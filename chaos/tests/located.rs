@@ -473,6 +473,13 @@ proptest! {
     }
 
     #[test]
+    fn yaml_like_text_never_panics_and_errors_lie_within_it(
+        chars in prop::collection::vec(prop::sample::select(YAML_CHARS), 0..120)
+    ) {
+        check_locations(&chars.into_iter().collect::<String>())?;
+    }
+
+    #[test]
     fn mutated_valid_yaml_never_panics_and_errors_lie_within_it(
         edits in prop::collection::vec(
             (any::<prop::sample::Index>(), prop::sample::select(YAML_CHARS), 0usize..4),

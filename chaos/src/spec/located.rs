@@ -21,6 +21,7 @@
 //! collections and [`MAX_SIZE`] units of expanded size (one per node plus the bytes of every
 //! key and scalar, alias expansions and anchors included), so alias bombs stop early.
 
+mod lines;
 mod load;
 mod scalar;
 
@@ -33,6 +34,7 @@ use faultline_core::config::{FieldError, FieldErrors, FieldPath, PathSegment};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use self::lines::LineIndex;
 use super::de::{self, DeError, Target};
 
 /// The largest file accepted, in bytes.
@@ -160,31 +162,11 @@ pub fn parse_bytes(bytes: &[u8], file: &Path) -> Result<Vec<Document>, SpecError
             let offset = invalid.valid_up_to();
             let valid = String::from_utf8_lossy(&bytes[..offset]);
             Err(SpecError {
-                location: location(&Arc::from(file), end_of(&valid)),
+                location: location(&Arc::from(file), LineIndex::new(&valid).end()),
                 message: format!("invalid UTF-8 at byte {offset}: experiment files must be UTF-8"),
             })
         }
     }
-}
-
-/// The position just after `text`, counting line breaks as YAML does (`\n`, `\r\n`, `\r`).
-fn end_of(text: &str) -> Pos {
-    let mut pos = Pos { line: 1, column: 1 };
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        let crlf = c == '\r' && chars.peek() == Some(&'\n');
-        match c {
-            '\n' | '\r' if !crlf => {
-                pos = Pos {
-                    line: pos.line + 1,
-                    column: 1,
-                }
-            }
-            '\r' => {}
-            _ => pos.column += 1,
-        }
-    }
-    pos
 }
 
 fn location(file: &Arc<Path>, pos: Pos) -> Location {

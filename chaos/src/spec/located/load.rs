@@ -7,11 +7,12 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::collections::HashMap;
 
-use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Tag};
+use saphyr_parser::{Event, Parser, ScalarStyle, Tag};
 use serde_json::{Map, Value};
 
+use super::lines::LineIndex;
 use super::scalar::{core_suffix, resolve};
-use super::{end_of, Entry, Node, Pos, MAX_DEPTH, MAX_SIZE};
+use super::{Entry, Node, Pos, MAX_DEPTH, MAX_SIZE};
 
 /// One document as loaded: its value and where each part of it was written.
 pub(super) struct Loaded {
@@ -24,35 +25,17 @@ pub(super) type LoadError = (Pos, String);
 
 /// Every non-empty document of `text`, in order.
 pub(super) fn load(text: &str) -> Result<Vec<Loaded>, LoadError> {
+    let lines = LineIndex::new(text);
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|error| {
-            let at = position_of_char(text, error.marker().index());
+            let at = lines.pos(error.marker().index());
             (at, format!("YAML syntax error: {}", error.info()))
         })?;
-        builder.event(event, Pos::from(span.start))?;
+        builder.event(event, lines.pos(span.start.index()))?;
     }
     Ok(builder.documents)
-}
-
-/// The position of the `index`th character of `text` (or of its end): a syntax error's
-/// marker may lie past the last line, its index never does.
-fn position_of_char(text: &str, index: usize) -> Pos {
-    let end = text
-        .char_indices()
-        .nth(index)
-        .map_or(text.len(), |(offset, _)| offset);
-    end_of(&text[..end])
-}
-
-impl From<Marker> for Pos {
-    fn from(marker: Marker) -> Self {
-        Pos {
-            line: marker.line(),
-            column: marker.col().saturating_add(1),
-        }
-    }
 }
 
 /// A node under construction: a sequence or a mapping whose end has not been seen yet.
