@@ -92,6 +92,10 @@ fn other_api_versions_are_refused() {
     let (path, message) = only_error(ChaosObject::from_value(&value).unwrap_err());
     assert_eq!(path, "apiVersion");
     assert!(message.contains("chaos-mesh.org/v1alpha1"), "{message}");
+    assert!(
+        message.contains("v1beta1") && message.contains("StatusCheck"),
+        "{message}"
+    );
 }
 
 #[test]

@@ -65,7 +65,7 @@ impl ChaosObject {
         }
     }
 
-    /// Chaos Mesh's admission rules for the typed kinds (see [`validate`]); the raw kinds
+    /// Chaos Mesh's admission rules for the typed kinds (module `validate`); the raw kinds
     /// are left to the cluster's webhook. Paths are relative to the object (`spec.mode`).
     pub fn validate(&self) -> Result<(), FieldErrors> {
         let mut errors = FieldErrors::default();
@@ -111,7 +111,8 @@ fn kind_of(value: &Value) -> Result<Kind, FieldErrors> {
         || FieldPath::root().field("apiVersion"),
         || {
             format!(
-                "must be {API_VERSION:?}, got {}",
+                "must be {API_VERSION:?} (for the kinds {}), got {}",
+                Kind::known_names(),
                 shown(fields.get("apiVersion"))
             )
         },
