@@ -49,8 +49,11 @@ pub const MAX_SIZE: usize = 2 << 20;
 /// A place in a file: 1-based line and column (columns count characters).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
+    /// The file as the caller named it.
     pub file: Arc<Path>,
+    /// 1-based, counting `\n`, `\r\n` and `\r` as line breaks.
     pub line: usize,
+    /// 1-based, in characters.
     pub column: usize,
 }
 
@@ -65,6 +68,8 @@ impl fmt::Display for Location {
 #[error("{location}: {message}")]
 pub struct SpecError {
     pub location: Location,
+    /// What is wrong, prefixed by the field path (`spec.delay.latency: ...`) when the error
+    /// is about a value of a document.
     pub message: String,
 }
 
