@@ -1,7 +1,7 @@
 //! Deserializing a JSON value into a typed kind, with errors that say which value failed
 //! (a [`FieldPath`], tracked by `serde_path_to_error`) and what was expected there: the
 //! closest valid field or variant for a misspelt one, `expected a string, found a sequence`
-//! for a wrong type. The value is read through our own deserializer ([`value`]) so that the
+//! for a wrong type. The value is read through our own deserializer (module `value`) so that the
 //! kind of each error survives to the message and to its location.
 
 mod value;
@@ -26,7 +26,9 @@ pub enum Target {
 /// about that node's key or its value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeError {
+    /// The path from the deserialized value's root, and the message.
     pub error: FieldError,
+    /// Whether the error is about the key or the value at that path.
     pub target: Target,
 }
 

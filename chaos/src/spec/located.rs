@@ -2,12 +2,13 @@
 //! JSON value, the line and column of every key and value, so that any error — a YAML syntax
 //! error, a deserialization error, a failed `validate()` — names file, line and column.
 //!
-//! The YAML events come from `saphyr-parser` (the parser of the maintained `saphyr` project,
-//! YAML 1.2, spans with 1-based lines). Its event API was chosen over `saphyr`'s loaded trees
-//! and over `serde-saphyr` because building the tree here puts the limits below, duplicate
-//! keys and the JSON view under one small builder that never recurses: deserialization then
-//! runs over a plain `serde_json::Value` ([`super::de`]) and its error paths map back to
-//! positions. `serde_yaml` is deprecated upstream and `yaml-rust2` has no spans on keys.
+//! The YAML events come from `saphyr-parser` 0.3 (the parser of the maintained `saphyr`
+//! project: YAML 1.2, a span on every event, anchors resolved to ids). Its event API was
+//! chosen over `saphyr`'s loaded trees and over `serde-saphyr` (which deserializes straight
+//! into types) because the documents need a JSON view whose paths, from serde or from
+//! `validate()`, map back to positions, and because one small builder here then owns the
+//! limits below, alias expansion, duplicate keys and the schema. `serde_yaml` is deprecated
+//! upstream.
 //!
 //! Scalars follow the YAML 1.2 core schema: only `true`/`false` are booleans, so `yes`, `no`,
 //! `on` and `off` are strings here, while Kubernetes (sigs.k8s.io/yaml, YAML 1.1) reads them
@@ -48,8 +49,11 @@ pub const MAX_SIZE: usize = 2 << 20;
 /// A place in a file: 1-based line and column (columns count characters).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
+    /// The file as the caller named it.
     pub file: Arc<Path>,
+    /// 1-based, counting `\n`, `\r\n` and `\r` as line breaks.
     pub line: usize,
+    /// 1-based, in characters.
     pub column: usize,
 }
 
@@ -64,6 +68,8 @@ impl fmt::Display for Location {
 #[error("{location}: {message}")]
 pub struct SpecError {
     pub location: Location,
+    /// What is wrong, prefixed by the field path (`spec.delay.latency: ...`) when the error
+    /// is about a value of a document.
     pub message: String,
 }
 

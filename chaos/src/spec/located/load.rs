@@ -116,25 +116,7 @@ impl Builder {
         }
     }
 
-    /// Counts `size` more units against [`MAX_SIZE`].
-    fn grow(&mut self, size: usize, at: Pos) -> Result<(), LoadError> {
-        self.size = self.size.saturating_add(size);
-        match self.size > MAX_SIZE {
-            true => Err((
-                at,
-                format!(
-                    "the file is too large once aliases are expanded: at most {MAX_SIZE} \
-                     nodes and key or scalar bytes are accepted"
-                ),
-            )),
-            false => Ok(()),
-        }
-    }
-
-    fn awaiting_key(&self) -> bool {
-        matches!(self.stack.last(), Some(Frame::Map { key: None, .. }))
-    }
-
+    /// A scalar: the key of a mapping awaiting one, else a value.
     fn scalar(
         &mut self,
         text: &str,
@@ -143,23 +125,18 @@ impl Builder {
         tag: Option<Cow<'_, Tag>>,
         at: Pos,
     ) -> Result<(), LoadError> {
-        if self.awaiting_key() {
-            return self.key(text, style, anchor, tag, at);
-        }
-        let value = resolve(text, style, tag.as_deref()).map_err(|message| (at, message))?;
         let size = 1 + text.len();
-        self.grow(size, at)?;
-        self.complete(value, Node::leaf(at), size, anchor)
-    }
-
-    fn key(
-        &mut self,
-        text: &str,
-        style: ScalarStyle,
-        anchor: usize,
-        tag: Option<Cow<'_, Tag>>,
-        at: Pos,
-    ) -> Result<(), LoadError> {
+        let Some(Frame::Map {
+            entries,
+            key: pending @ None,
+            size: frame_size,
+            ..
+        }) = self.stack.last_mut()
+        else {
+            let value = resolve(text, style, tag.as_deref()).map_err(|message| (at, message))?;
+            grow(&mut self.size, size, at)?;
+            return self.complete(value, Node::leaf(at), size, anchor);
+        };
         if let Some(tag) = tag.filter(|tag| core_suffix(tag) != Some("str")) {
             return Err((
                 at,
@@ -169,17 +146,6 @@ impl Builder {
         if text == "<<" && style == ScalarStyle::Plain {
             return Err((at, "merge keys (<<) are not supported".to_owned()));
         }
-        let size = 1 + text.len();
-        self.grow(size, at)?;
-        let Some(Frame::Map {
-            entries,
-            key,
-            size: frame_size,
-            ..
-        }) = self.stack.last_mut()
-        else {
-            return Err((at, "a key outside of a mapping".to_owned()));
-        };
         if let Some(first) = entries.get(text) {
             return Err((
                 at,
@@ -189,8 +155,9 @@ impl Builder {
                 ),
             ));
         }
+        grow(&mut self.size, size, at)?;
         *frame_size = frame_size.saturating_add(size);
-        *key = Some((text.to_owned(), at));
+        *pending = Some((text.to_owned(), at));
         self.remember(anchor, size, at, || {
             (Value::String(text.to_owned()), Node::leaf(at))
         })
@@ -205,7 +172,7 @@ impl Builder {
             at,
             children: anchored.node.children.clone(),
         };
-        self.grow(size, at)?;
+        grow(&mut self.size, size, at)?;
         self.complete(value, node, size, 0)
     }
 
@@ -216,7 +183,7 @@ impl Builder {
                 format!("nesting deeper than {MAX_DEPTH} sequences and mappings"),
             ));
         }
-        self.grow(1, at)?;
+        grow(&mut self.size, 1, at)?;
         self.stack.push(frame);
         Ok(())
     }
@@ -254,7 +221,7 @@ impl Builder {
         if anchor == 0 {
             return Ok(());
         }
-        self.grow(size, at)?;
+        grow(&mut self.size, size, at)?;
         let (value, node) = copy();
         self.anchors.insert(anchor, Anchored { value, node, size });
         Ok(())
@@ -306,6 +273,21 @@ impl Builder {
                 Ok(())
             }
         }
+    }
+}
+
+/// Counts `size` more units into `total`, refusing to pass [`MAX_SIZE`].
+fn grow(total: &mut usize, size: usize, at: Pos) -> Result<(), LoadError> {
+    *total = total.saturating_add(size);
+    match *total > MAX_SIZE {
+        true => Err((
+            at,
+            format!(
+                "the file is too large once aliases are expanded: at most {MAX_SIZE} nodes \
+                 and key or scalar bytes are accepted"
+            ),
+        )),
+        false => Ok(()),
     }
 }
 
