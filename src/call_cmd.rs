@@ -9,6 +9,11 @@
 //!   start (so a stalled client does not hide queueing). Prints a summary: calls, ok,
 //!   errors by kind, fallbacks, dropped, and p50/p90/p99/max latency (hdrhistogram).
 //!
+//! The stack is built by `Client::from_config` from a `ClientConfig`: the one in
+//! `--config FILE` (YAML, as an experiment's `client:` section), else the defaults; the
+//! flags given override it. Durations are written as Chaos Mesh writes them (`3.5ms`,
+//! `1m30s`).
+//!
 //! `--to` takes `ADDR` or `ADDR@ZONE` items, comma-separated. Exit codes: 0 when every
 //! call succeeded, 1 when any failed (or was dropped), 2 on bad usage or setup errors.
 
@@ -18,12 +23,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use faultline_core::breaker::{BreakerConfig, InstanceBreakerLayer, ServiceBreakerLayer};
-use faultline_core::client::{ClientBuilder, EchoClient, Pool, PoolConfig, PoolMode};
-use faultline_core::echo;
+use faultline_core::client::{Client, ClientConfig, EchoClient, PoolMode};
+use faultline_core::config::MAX_DURATION;
 use faultline_core::event::EventBus;
 use faultline_core::frame::Transport;
-use faultline_core::lb::{Discovery, LoadBalanceLayer, WeightedRoundRobin, ZoneAware, ZoneConfig};
+use faultline_core::lb::{BalancerConfig, Discovery, ZoneConfig};
 use faultline_core::net::Tcp;
 use faultline_core::protocol::ProtocolId;
 use faultline_core::rpc::{Instance, RpcError};
@@ -45,22 +49,29 @@ pub struct CallArgs {
         required = true
     )]
     to: Vec<String>,
-    /// ttheader, ttheader-framed, theader, framed or buffered.
-    #[arg(long, default_value = "ttheader")]
-    transport: Transport,
-    /// binary or compact.
-    #[arg(long, default_value = "binary", value_parser = parse_protocol)]
-    protocol: ProtocolId,
+    /// The client stack as YAML (a `ClientConfig`: timeout, retry, breakers, balancer,
+    /// pool, ...); the flags below override it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
+    /// ttheader (default), ttheader-framed, theader, framed or buffered.
+    #[arg(long)]
+    transport: Option<Transport>,
+    /// binary (default) or compact.
+    #[arg(long, value_parser = parse_protocol)]
+    protocol: Option<ProtocolId>,
     /// The message to echo.
     #[arg(long)]
     message: String,
-    /// Deadline of each call, e.g. `500ms`, `2s`.
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
-    timeout: Duration,
+    /// Deadline of each call, e.g. `3.5ms`, `500ms`, `2s` (default 1s; 0 = none).
+    #[arg(long, value_parser = parse_duration)]
+    timeout: Option<Duration>,
+    /// Bound on dialing a connection, e.g. `50ms` (the default).
+    #[arg(long, value_parser = parse_duration)]
+    connect_timeout: Option<Duration>,
     /// Calls per second (open loop); needs `--duration`.
     #[arg(long, requires = "duration")]
     qps: Option<u32>,
-    /// How long to run at `--qps`, e.g. `10s`.
+    /// How long to run at `--qps`, e.g. `10s`, `1m30s`.
     #[arg(long, requires = "qps", value_parser = parse_duration)]
     duration: Option<Duration>,
     /// The caller's zone: balance zone-aware over the `ADDR@ZONE` servers.
@@ -94,6 +105,10 @@ pub fn run(args: &CallArgs) -> ExitCode {
             }
         };
         match (args.qps, args.duration) {
+            (Some(_), Some(duration)) if duration > MAX_DURATION => {
+                eprintln!("faultline call: --duration must be at most 8760h (a year)");
+                ExitCode::from(2)
+            }
             (Some(qps), Some(duration)) => load(args, client, qps, duration).await,
             _ => once(args, &client).await,
         }
@@ -102,48 +117,47 @@ pub fn run(args: &CallArgs) -> ExitCode {
 
 /// The client stack over a pool of TCP connections to `--to`.
 fn client(args: &CallArgs) -> Result<EchoClient, String> {
-    let events = EventBus::default();
+    let config = client_config(args)?;
     let instances = args.to.iter().map(|item| match item.split_once('@') {
         Some((addr, zone)) => Instance::new(addr).with_zone("default", zone),
         None => Instance::new(item.as_str()),
     });
-    let discovery = Discovery::new(instances);
-    let balancer = match &args.zone {
-        Some(zone) => LoadBalanceLayer::new(
-            echo::SERVICE,
-            discovery,
-            ZoneAware::new(ZoneConfig::new(zone.as_str()), Some(events.clone())),
-        ),
-        None => LoadBalanceLayer::new(echo::SERVICE, discovery, WeightedRoundRobin),
-    };
-    let config = BreakerConfig::default();
-    let service_breaker =
-        ServiceBreakerLayer::new(CALLER, echo::SERVICE, config.clone(), events.clone())
-            .map_err(|err| format!("breaker: {err}"))?;
-    let instance_breaker = InstanceBreakerLayer::new(config, events.clone())
-        .map_err(|err| format!("breaker: {err}"))?;
-    let pool = Pool::new(
-        Tcp,
-        PoolConfig {
-            transport: args.transport,
-            protocol: args.protocol,
-            mode: match args.multiplex {
-                true => PoolMode::Multiplexed,
-                false => PoolMode::Exclusive,
-            },
-            to_service: Some(echo::SERVICE.into()),
-            from_service: Some(CALLER.into()),
-            ..PoolConfig::default()
+    let client = Client::from_config(&config, Tcp, Discovery::new(instances), EventBus::default())
+        .map_err(|errors| format!("invalid client config:\n{errors}"))?;
+    Ok(EchoClient::new(client, config.pool.protocol))
+}
+
+/// `--config` (or the defaults, calling as `faultline-call`), with the flags applied.
+fn client_config(args: &CallArgs) -> Result<ClientConfig, String> {
+    let mut config = match &args.config {
+        Some(path) => crate::config_file::load::<ClientConfig>(path)?,
+        None => ClientConfig {
+            caller: CALLER.into(),
+            ..ClientConfig::default()
         },
-    );
-    let client = ClientBuilder::new(echo::SERVICE)
-        .events(events)
-        .timeout(args.timeout)
-        .service_breaker(service_breaker)
-        .balancer(balancer)
-        .instance_breaker(instance_breaker)
-        .build(pool);
-    Ok(EchoClient::new(client, args.protocol))
+    };
+    if let Some(transport) = args.transport {
+        config.pool.transport = transport;
+    }
+    if let Some(protocol) = args.protocol {
+        config.pool.protocol = protocol;
+    }
+    if let Some(timeout) = args.timeout {
+        config.timeout = timeout;
+    }
+    if let Some(timeout) = args.connect_timeout {
+        config.pool.connect_timeout = timeout;
+    }
+    if args.multiplex {
+        config.pool.mode = PoolMode::Multiplexed;
+    }
+    if let Some(zone) = &args.zone {
+        config.zone = Some(zone.clone());
+        if !matches!(config.balancer, BalancerConfig::ZoneAware(_)) {
+            config.balancer = BalancerConfig::ZoneAware(ZoneConfig::default());
+        }
+    }
+    Ok(config)
 }
 
 async fn once(args: &CallArgs, client: &EchoClient) -> ExitCode {
@@ -184,7 +198,9 @@ async fn load(args: &CallArgs, client: EchoClient, qps: u32, duration: Duration)
     };
     let interval = Duration::from_secs(1) / qps.max(1);
     let total = u64::try_from(duration.as_nanos() / interval.as_nanos().max(1)).unwrap_or(u64::MAX);
-    let slots = Arc::new(Semaphore::new(args.max_in_flight.max(1)));
+    let slots = Arc::new(Semaphore::new(
+        args.max_in_flight.clamp(1, Semaphore::MAX_PERMITS),
+    ));
     let mut running = JoinSet::new();
     let start = Instant::now();
     let message: Arc<str> = args.message.as_str().into();
@@ -266,18 +282,7 @@ fn parse_protocol(s: &str) -> Result<ProtocolId, String> {
     }
 }
 
-/// `250ms`, `2s`, `1m`, `1500us`.
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (number, unit) = s.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("bad duration {s:?} (e.g. 500ms, 2s)"))?;
-    match unit {
-        "us" => Ok(Duration::from_micros(n)),
-        "ms" => Ok(Duration::from_millis(n)),
-        "s" => Ok(Duration::from_secs(n)),
-        "m" => Ok(Duration::from_secs(n.saturating_mul(60))),
-        _ => Err(format!("bad duration unit in {s:?} (us, ms, s or m)")),
-    }
+/// A Go/Chaos Mesh duration: `3.5ms`, `250ms`, `1m30s`, `100us`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    faultline_core::config::duration::parse(s).map_err(|err| err.to_string())
 }

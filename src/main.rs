@@ -4,6 +4,7 @@
 //! `chaos`) dispatch to the other crates.
 
 mod call_cmd;
+mod config_file;
 mod decode_cmd;
 mod serve_cmd;
 mod value_json;

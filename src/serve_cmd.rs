@@ -7,7 +7,8 @@
 //! once it accepts connections; with `--metrics ADDR` it also serves the server's events as
 //! Prometheus series on `GET /metrics` there and prints `metrics on ADDR`. SIGINT or SIGTERM
 //! shut it down gracefully: calls in flight are answered first. Exits 2 when it cannot
-//! listen.
+//! listen or `--config` is not a valid `ServerConfig` (YAML: service, zone, limits,
+//! maxConnections, maxInFlight); `--zone` overrides the file's zone.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -17,10 +18,13 @@ use faultline_core::echo;
 use faultline_core::event::EventBus;
 use faultline_core::metrics::serve_metrics;
 use faultline_core::net::Tcp;
-use faultline_core::server::ServerBuilder;
+use faultline_core::server::{ServerBuilder, ServerConfig};
 
 #[derive(Args)]
 pub struct ServeArgs {
+    /// The server's settings as YAML (a `ServerConfig`); the flags below override it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
     /// Address to listen on, `host:port` (port 0 picks a free port).
     #[arg(long, value_name = "ADDR")]
     listen: String,
@@ -65,10 +69,26 @@ async fn serve(args: &ServeArgs) -> ExitCode {
             }
         },
     };
-    let mut builder = ServerBuilder::new(echo::SERVICE).events(events);
+    let mut config = match &args.config {
+        Some(path) => match crate::config_file::load::<ServerConfig>(path) {
+            Ok(config) => config,
+            Err(err) => {
+                eprintln!("faultline serve: {err}");
+                return ExitCode::from(2);
+            }
+        },
+        None => ServerConfig::default(),
+    };
     if let Some(zone) = &args.zone {
-        builder = builder.zone(zone.as_str());
+        config.zone = Some(zone.clone());
     }
+    let builder = match ServerBuilder::from_config(&config) {
+        Ok(builder) => builder.events(events),
+        Err(errors) => {
+            eprintln!("faultline serve: invalid server config:\n{errors}");
+            return ExitCode::from(2);
+        }
+    };
     let server = match builder.bind(&Tcp, &args.listen, echo::router()).await {
         Ok(server) => server,
         Err(err) => {

@@ -21,8 +21,8 @@
 //!
 //! Cases:
 //! - `faultline mux`: `faultline_core::server` (echo router, typed `EchoArgs` → `EchoResult`)
-//!   and `EchoClient` over the full `ClientBuilder` stack (timeout, balancer over one
-//!   instance) on a `Pool` in `PoolMode::Multiplexed` — TTHeader + Binary, one shared
+//!   and `EchoClient` over the stack `Client::from_config` builds (timeout, default retry,
+//!   round robin over one instance, breakers disabled) on a pool in `PoolMode::Multiplexed` — TTHeader + Binary, one shared
 //!   connection.
 //! - `faultline exclusive`: the same over `PoolMode::Exclusive` (one connection per
 //!   in-flight call; max idle raised to the caller count so connections are reused).
@@ -42,9 +42,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use faultline_core::client::{ClientBuilder, EchoClient, Pool, PoolConfig, PoolMode};
+use faultline_core::breaker::BreakerConfig;
+use faultline_core::client::{Client, ClientConfig, EchoClient, PoolConfig, PoolMode};
 use faultline_core::echo::{self, EchoArgs, EchoResult, Response};
-use faultline_core::lb::{Discovery, LoadBalanceLayer, WeightedRoundRobin};
+use faultline_core::event::EventBus;
+use faultline_core::lb::Discovery;
 use faultline_core::net::Tcp;
 use faultline_core::protocol::{
     decode_from_bytes, encode_to_vec, Binary, DecodeLimits, ProtocolId,
@@ -187,23 +189,28 @@ fn faultline_case(settings: &Settings, mode: PoolMode) -> Outcome {
     });
     let addr = server.local_addr();
     let client = client_rt.block_on(async {
-        let pool = Pool::new(
-            Tcp,
-            PoolConfig {
+        let config = ClientConfig {
+            caller: "bench.client".into(),
+            timeout: Duration::from_secs(5),
+            service_breaker: BreakerConfig {
+                enabled: false,
+                ..BreakerConfig::default()
+            },
+            instance_breaker: BreakerConfig {
+                enabled: false,
+                ..BreakerConfig::default()
+            },
+            pool: PoolConfig {
                 mode,
                 max_idle_per_instance: settings.callers,
                 connect_timeout: Duration::from_secs(5),
-                to_service: Some(echo::SERVICE.into()),
-                from_service: Some("bench.client".into()),
                 ..PoolConfig::default()
             },
-        );
+            ..ClientConfig::default()
+        };
         let discovery = Discovery::new([Instance::new(addr.to_string())]);
-        let balancer = LoadBalanceLayer::new(echo::SERVICE, discovery, WeightedRoundRobin);
-        let client = ClientBuilder::new(echo::SERVICE)
-            .timeout(Duration::from_secs(5))
-            .balancer(balancer)
-            .build(pool);
+        let client = Client::from_config(&config, Tcp, discovery, EventBus::default())
+            .expect("valid bench config");
         EchoClient::new(client, ProtocolId::Binary)
     });
     let msg: Arc<str> = message(settings.bytes).into();

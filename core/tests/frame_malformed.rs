@@ -29,7 +29,7 @@ const PAYLOAD: &[u8] = &[
 fn frame(magic: [u8; 2], var: &[u8], words: Option<u16>, payload: &[u8]) -> Vec<u8> {
     let mut var = var.to_vec();
     if words.is_none() {
-        while var.len() % 4 != 0 {
+        while !var.len().is_multiple_of(4) {
             var.push(0);
         }
     }

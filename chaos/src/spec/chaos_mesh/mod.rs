@@ -41,6 +41,6 @@ pub use generated::pod_chaos::*;
 pub use generated::selector::*;
 pub use kind::Kind;
 pub use meta::{ObjectMeta, API_VERSION};
-pub use object::ChaosObject;
+pub use object::{ChaosObject, PodSelection};
 pub use resource::{HttpChaos, NetworkChaos, PodChaos, RawObject, Resource};
 pub use selector::{select, PodInfo, SelectError};

@@ -5,10 +5,19 @@ use super::kind::Kind;
 use super::meta::{ObjectMeta, API_VERSION};
 use super::resource::{HttpChaos, NetworkChaos, PodChaos, RawObject};
 use super::validate;
+use super::{PodSelectorSpec, SelectorMode};
 use crate::spec::de;
 use faultline_core::config::{FieldErrors, FieldPath};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
+
+/// The pods a typed object acts on: `selector`, then `mode` / `value` among the matches.
+#[derive(Debug, Clone, Copy)]
+pub struct PodSelection<'a> {
+    pub selector: &'a PodSelectorSpec,
+    pub mode: SelectorMode,
+    pub value: Option<&'a str>,
+}
 
 /// A Chaos Mesh object: typed for the kinds faultline acts on, raw for the others.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +63,21 @@ impl ChaosObject {
             ChaosObject::HttpChaos(_) => Kind::HttpChaos,
             ChaosObject::Raw(kind, _) => *kind,
         }
+    }
+
+    /// Which pods the object acts on, for the typed kinds: its selector, mode and value.
+    pub fn pod_selection(&self) -> Option<PodSelection<'_>> {
+        let (selector, mode, value) = match self {
+            ChaosObject::NetworkChaos(o) => (&o.spec.selector, o.spec.mode, &o.spec.value),
+            ChaosObject::PodChaos(o) => (&o.spec.selector, o.spec.mode, &o.spec.value),
+            ChaosObject::HttpChaos(o) => (&o.spec.selector, o.spec.mode, &o.spec.value),
+            ChaosObject::Raw(..) => return None,
+        };
+        Some(PodSelection {
+            selector,
+            mode,
+            value: value.as_deref(),
+        })
     }
 
     pub fn metadata(&self) -> &ObjectMeta {
