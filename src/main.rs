@@ -1,9 +1,10 @@
 //! The `faultline` command line: `decode` prints what a captured frame or fuzz artifact
 //! holds; `serve` runs the Echo example service; `call` calls it (once, or at a fixed rate
-//! with a latency summary) through the full client stack. Later subcommands (`sim`,
-//! `chaos`) dispatch to the other crates.
+//! with a latency summary) through the full client stack; `chaos` validates and plans
+//! experiment files and prints the `Experiment` CRD. `sim` comes with the simulation.
 
 mod call_cmd;
+mod chaos_cmd;
 mod config_file;
 mod decode_cmd;
 mod serve_cmd;
@@ -34,6 +35,8 @@ enum Command {
     /// Call Echo over the full client stack: once, or at a fixed rate with a summary.
     /// Exits 1 when any call failed.
     Call(call_cmd::CallArgs),
+    /// Chaos experiments: validate experiment files, plan a run, print the CRD.
+    Chaos(chaos_cmd::ChaosArgs),
 }
 
 fn main() -> ExitCode {
@@ -41,5 +44,6 @@ fn main() -> ExitCode {
         Command::Decode(args) => decode_cmd::run(&args),
         Command::Serve(args) => serve_cmd::run(&args),
         Command::Call(args) => call_cmd::run(&args),
+        Command::Chaos(args) => chaos_cmd::run(&args),
     }
 }

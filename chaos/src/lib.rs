@@ -6,4 +6,6 @@
 //! Mesh's CRDs and validated by its rules. The backends, the probe, hypothesis and report come
 //! next (see DESIGN.md).
 
+pub mod plan;
 pub mod spec;
+pub mod yaml;

@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use faultline_core::client::ClientConfig;
 use faultline_core::config::{FieldErrors, FieldPath, Validate};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::Value;
@@ -113,6 +114,73 @@ fn read_chaos(document: &Document) -> Result<SpecDocument, Vec<SpecError>> {
     Ok(SpecDocument::Chaos(Box::new(object)))
 }
 
+/// serde stops at the first error of the spec; reading each section (and each fault, each
+/// clause) on its own finds the errors in the others too, so a file is fixed in one pass.
+fn section_errors(document: &Document) -> Vec<SpecError> {
+    let spec = FieldPath::root().field("spec");
+    let Some(Value::Object(sections)) = document.value().get("spec") else {
+        return Vec::new();
+    };
+    let mut errors = Vec::new();
+    let mut check = |result: Result<(), SpecError>| errors.extend(result.err());
+    for (name, value) in sections {
+        let at = spec.field(name);
+        match name.as_str() {
+            "target" => check(document.deserialize_at::<experiment::Target>(&at).map(drop)),
+            "topology" => check(
+                document
+                    .deserialize_at::<experiment::Topology>(&at)
+                    .map(drop),
+            ),
+            "client" => check(document.deserialize_at::<ClientConfig>(&at).map(drop)),
+            "workload" => check(
+                document
+                    .deserialize_at::<experiment::Workload>(&at)
+                    .map(drop),
+            ),
+            "report" => check(
+                document
+                    .deserialize_at::<experiment::ReportSettings>(&at)
+                    .map(drop),
+            ),
+            "faults" => each(value, &at, |item| {
+                check(document.deserialize_at::<experiment::Fault>(item).map(drop))
+            }),
+            "abort" => each(value, &at, |item| {
+                check(
+                    document
+                        .deserialize_at::<experiment::AbortCondition>(item)
+                        .map(drop),
+                )
+            }),
+            "hypothesis" => {
+                for phase in ["before", "during", "after"] {
+                    if let Some(clauses) = value.get(phase) {
+                        each(clauses, &at.field(phase), |item| {
+                            check(
+                                document
+                                    .deserialize_at::<experiment::Clause>(item)
+                                    .map(drop),
+                            )
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    errors
+}
+
+/// Calls `f` with the path of every item of `value`, if it is a list.
+fn each(value: &Value, at: &FieldPath, mut f: impl FnMut(&FieldPath)) {
+    if let Value::Array(items) = value {
+        for index in 0..items.len() {
+            f(&at.index(index));
+        }
+    }
+}
+
 fn read_experiment(document: &Document) -> Result<SpecDocument, Vec<SpecError>> {
     let mut errors = Vec::new();
     if let Some(fields) = document.value().as_object() {
@@ -140,7 +208,11 @@ fn read_experiment(document: &Document) -> Result<SpecDocument, Vec<SpecError>> 
         (Ok(metadata), Ok(spec)) => (metadata, spec),
         (metadata, spec) => {
             errors.extend(metadata.err());
-            errors.extend(spec.err());
+            if let Err(first) = spec {
+                errors.push(first);
+                errors.extend(section_errors(document));
+                errors.dedup_by(|a, b| a.location == b.location);
+            }
             return Err(errors);
         }
     };

@@ -1,18 +1,16 @@
 //! Chaos Mesh's CRD schemas from `<workspace>/../shared/chaos-mesh/crds`, read at test time
 //! (never copied into the repository), as `jsonschema` validators.
 //!
-//! A CRD's `openAPIV3Schema` is OpenAPI's dialect of JSON Schema draft 4. `jsonschema`
-//! ignores the `x-kubernetes-*` keywords, which is right for validating values (they steer
-//! merging and pruning); two keywords are translated first: `nullable: true` adds `null` to
-//! the allowed types, and every object schema with `properties` (and neither
-//! `additionalProperties` nor `x-kubernetes-preserve-unknown-fields`) gets
-//! `additionalProperties: false`, which is what `kubectl apply`'s strict field validation
-//! enforces where the API server would otherwise prune.
+//! A CRD's `openAPIV3Schema` is OpenAPI's dialect of JSON Schema draft 4, made checkable by
+//! `openapi::translate`; `jsonschema` ignores the `x-kubernetes-*` keywords, which is right
+//! for validating values (they steer merging and pruning).
 
-use serde::Deserialize;
-use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::openapi::translate;
 
 /// Kind -> validator, or `None` (after printing a notice) when the CRDs are absent.
 pub fn crd_validators() -> Option<BTreeMap<String, jsonschema::Validator>> {
@@ -27,7 +25,11 @@ pub fn crd_validators() -> Option<BTreeMap<String, jsonschema::Validator>> {
     for entry in entries {
         let path = entry.expect("CRD entry").path();
         let text = std::fs::read_to_string(&path).expect("CRD text");
-        let crd = Value::deserialize(serde_yaml::Deserializer::from_str(&text)).expect("CRD YAML");
+        let crd = faultline_chaos::spec::located::parse_documents(&text, &path)
+            .expect("CRD YAML")
+            .remove(0)
+            .value()
+            .clone();
         let kind = crd["spec"]["names"]["kind"]
             .as_str()
             .expect("CRD kind")
@@ -48,27 +50,6 @@ pub fn crd_validators() -> Option<BTreeMap<String, jsonschema::Validator>> {
         "expected the ten Chaos Mesh CRDs in {dir:?}"
     );
     Some(validators)
-}
-
-/// Applies `nullable` and strict field validation (see the module doc) throughout.
-fn translate(schema: &mut Value) {
-    match schema {
-        Value::Object(fields) => {
-            if fields.get("nullable") == Some(&Value::Bool(true)) {
-                if let Some(kind) = fields.get("type").cloned() {
-                    fields.insert("type".into(), json!([kind, "null"]));
-                }
-            }
-            let open = fields.contains_key("additionalProperties")
-                || fields.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true));
-            if fields.contains_key("properties") && !open {
-                fields.insert("additionalProperties".into(), Value::Bool(false));
-            }
-            fields.values_mut().for_each(translate);
-        }
-        Value::Array(items) => items.iter_mut().for_each(translate),
-        _ => {}
-    }
 }
 
 /// Every way `object` breaks its kind's CRD schema.

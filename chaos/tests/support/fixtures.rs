@@ -1,6 +1,5 @@
 //! Chaos Mesh's example objects in tests/fixtures/chaos-mesh, as JSON values.
 
-use serde::Deserialize;
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -29,10 +28,12 @@ pub fn chaos_mesh_examples() -> Vec<(String, Value)> {
     documents
 }
 
-/// The non-empty documents of a (possibly multi-document) YAML text, as JSON values.
+/// The non-empty documents of a (possibly multi-document) YAML text, as JSON values, read
+/// by faultline's own loader.
 pub fn yaml_documents(text: &str) -> Vec<Value> {
-    serde_yaml::Deserializer::from_str(text)
-        .map(|document| Value::deserialize(document).expect("YAML document"))
-        .filter(|value| !value.is_null())
+    faultline_chaos::spec::located::parse_documents(text, std::path::Path::new("fixture.yaml"))
+        .expect("YAML documents")
+        .iter()
+        .map(|document| document.value().clone())
         .collect()
 }

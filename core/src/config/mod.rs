@@ -10,6 +10,8 @@
 
 pub mod duration;
 mod error;
+#[cfg(feature = "schema")]
+pub mod schema;
 
 use std::time::Duration;
 

@@ -21,6 +21,10 @@ use crate::event::EventBus;
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(
+    feature = "schema",
+    schemars(transform = crate::config::schema::flatten_tagged_union)
+)]
 pub enum BalancerConfig {
     /// Smooth weighted round robin.
     #[default]

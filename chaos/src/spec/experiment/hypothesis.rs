@@ -14,7 +14,7 @@
 //! Metrics: latency (`p50`, `p90`, `p99`, `p999`, `maxLatency`, `meanLatency`; thresholds
 //! are durations, `zone` filters by the serving instance's zone), rates (`errorRate`,
 //! `fallbackRate`, `trafficShare` of a `zone`; thresholds are percentages `1%` or fractions
-//! `0.01`), `retryAmplification` (attempts per call, `1.1`), and breaker behaviour
+//! `0.01`), `retryAmplification` (attempts per call, `1.1x`), and breaker behaviour
 //! (`breakerOpens` within a time of a fault's start, `breakerCloses` within a time of its
 //! end; `scope` service or instance).
 
@@ -160,8 +160,9 @@ pub enum BreakerKind {
     Instance,
 }
 
-/// A threshold as written: `5ms`, `1%`, `0.01`, `1.1`. Its meaning depends on the metric
-/// ([`Threshold::value`]); numbers are accepted where a string is expected.
+/// A threshold as written: `5ms`, `1%`, `0.01`, `1.1x`. Its meaning depends on the metric
+/// ([`Threshold::value`]). The CRD declares it a string (write `1.1x` or `"1.1"`, as the
+/// examples do); the file loader also takes a bare number.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(transparent)]
 pub struct Threshold(pub String);

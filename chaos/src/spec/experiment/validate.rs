@@ -261,6 +261,18 @@ fn check_hypothesis(
         hypothesis.recover_within,
         Duration::ZERO..=spec.workload.duration,
     );
+    let last_end = spec.faults.iter().filter_map(Fault::end).max();
+    if let (false, Some(end)) = (hypothesis.after.is_empty(), last_end) {
+        let from = end.saturating_add(hypothesis.recover_within);
+        errors.check(from < spec.workload.duration, || path.field("after"), || {
+            format!(
+                "the recovery check would start at {} (last fault ends at {}, plus recoverWithin) but the workload ends at {}: lengthen the workload",
+                duration::format(from),
+                duration::format(end),
+                duration::format(spec.workload.duration)
+            )
+        });
+    }
 }
 
 fn check_clause(

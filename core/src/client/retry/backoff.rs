@@ -15,6 +15,10 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(
+    feature = "schema",
+    schemars(transform = crate::config::schema::flatten_tagged_union)
+)]
 pub enum Backoff {
     /// Retry at once (Kitex's default).
     #[default]

@@ -38,6 +38,10 @@ use crate::rpc::{Call, Reply, RpcError};
     rename_all_fields = "camelCase",
     deny_unknown_fields
 )]
+#[cfg_attr(
+    feature = "schema",
+    schemars(transform = crate::config::schema::flatten_tagged_union)
+)]
 pub enum BackupDelay {
     /// After a fixed time.
     Fixed {
