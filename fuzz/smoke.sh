@@ -70,7 +70,19 @@ run_target() {
     local target="$1" corpus
     corpus="${CORPUS:-$scratch/corpus}/$target"
     mkdir -p "$corpus" "artifacts/$target"
-    local seeds=("seeds/$target")
+    # The experiment parser starts from the shipped experiments and Chaos Mesh's examples;
+    # the decoders from their generated seeds.
+    local seeds dict
+    case "$target" in
+        parse_experiment)
+            seeds=(../manifests/examples ../chaos/tests/fixtures/chaos-mesh)
+            dict=dict/experiment.dict
+            ;;
+        *)
+            seeds=("seeds/$target")
+            dict=dict/thrift.dict
+            ;;
+    esac
     if [ -d "regressions/$target" ]; then
         seeds+=("regressions/$target")
     fi
@@ -78,7 +90,7 @@ run_target() {
     "$scratch/bin/$target" "$corpus" "${seeds[@]}" \
         -artifact_prefix="artifacts/$target/" \
         -max_total_time="$SECONDS_PER_TARGET" \
-        -dict=dict/thrift.dict \
+        -dict="$dict" \
         -malloc_limit_mb="$MALLOC_MB" \
         -rss_limit_mb="$RSS_MB" \
         -timeout=10 \

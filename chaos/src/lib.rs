@@ -6,6 +6,8 @@
 //! Mesh's CRDs and validated by its rules. The backends, the probe, hypothesis and report come
 //! next (see DESIGN.md).
 
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod plan;
 pub mod spec;
 pub mod yaml;
