@@ -30,12 +30,10 @@ fn client(config: Value, addr: &str, events: EventBus) -> EchoClient {
     EchoClient::new(client, protocol)
 }
 
-fn bounded<F: std::future::Future>(f: F) -> impl std::future::Future<Output = F::Output> {
-    async move {
-        tokio::time::timeout(Duration::from_secs(20), f)
-            .await
-            .expect("finished within 20 s")
-    }
+async fn bounded<F: std::future::Future>(f: F) -> F::Output {
+    tokio::time::timeout(Duration::from_secs(20), f)
+        .await
+        .expect("finished within 20 s")
 }
 
 #[tokio::test]
