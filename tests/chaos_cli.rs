@@ -222,47 +222,31 @@ fn call_reads_a_client_config_and_reports_its_errors_with_positions() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "via config\n");
 
-    let bad = TempFile::new(
+    let refused = |name: &str, yaml: &str, expected: &str| {
+        let file = TempFile::new(name, yaml);
+        let out = faultline(&[
+            "call",
+            "--to",
+            &served.addr,
+            "--config",
+            file.path(),
+            "--message",
+            "x",
+        ]);
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = text(&out.stderr);
+        let expected = format!("{}:{expected}", file.path());
+        assert!(stderr.contains(&expected), "{stderr}");
+    };
+    refused(
         "bad.yaml",
         "timeout: 1s\nserviceBreaker:\n  errorRate: 2\nretry: { maxRetrys: 1 }\n",
+        "4:10: retry.maxRetrys: unknown field",
     );
-    let out = faultline(&[
-        "call",
-        "--to",
-        &served.addr,
-        "--config",
-        bad.path(),
-        "--message",
-        "x",
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = text(&out.stderr);
-    assert!(
-        stderr.contains(&format!(
-            "{}:4:10: retry.maxRetrys: unknown field",
-            bad.path()
-        )),
-        "{stderr}"
-    );
-
-    let invalid = TempFile::new("invalid.yaml", "serviceBreaker:\n  errorRate: 2\n");
-    let out = faultline(&[
-        "call",
-        "--to",
-        &served.addr,
-        "--config",
-        invalid.path(),
-        "--message",
-        "x",
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = text(&out.stderr);
-    assert!(
-        stderr.contains(&format!(
-            "{}:2:3: serviceBreaker.errorRate: must be in (0, 1], got 2",
-            invalid.path()
-        )),
-        "{stderr}"
+    refused(
+        "invalid.yaml",
+        "serviceBreaker:\n  errorRate: 2\n",
+        "2:3: serviceBreaker.errorRate: must be in (0, 1], got 2",
     );
 }
 
