@@ -12,6 +12,13 @@ use crate::plan::{plan, Backend, PlanOptions};
 use crate::spec::chaos_mesh::ChaosObject;
 use crate::spec::load::{load_bytes, SpecDocument};
 
+/// Lines as YAML counts them: breaks are LF, CRLF and a lone CR.
+fn line_count(data: &[u8]) -> usize {
+    let crlf = data.windows(2).filter(|w| w == b"\r\n").count();
+    let breaks = data.iter().filter(|b| matches!(b, b'\n' | b'\r')).count();
+    breaks - crlf + 1
+}
+
 /// Runs one input; panics on a broken property.
 pub fn parse_experiment(data: &[u8]) {
     let file = Path::new("fuzz.yaml");
@@ -19,7 +26,7 @@ pub fn parse_experiment(data: &[u8]) {
         Ok(loaded) => loaded,
         Err(errors) => {
             assert!(!errors.is_empty(), "an Err carries at least one error");
-            let lines = data.split(|b| *b == b'\n').count();
+            let lines = line_count(data);
             for error in &errors {
                 let at = &error.location;
                 assert!(at.line >= 1 && at.column >= 1, "1-based: {error}");
