@@ -38,11 +38,13 @@ mod config;
 mod connection;
 mod router;
 mod stats;
+mod timeouts;
 
 pub use builder::ServerBuilder;
 pub use config::ServerConfig;
 pub use router::{CallContext, Router};
 pub use stats::ServerStats;
+pub use timeouts::{DEFAULT_DRAIN_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_READ_TIMEOUT};
 
 use std::net::SocketAddr;
 use std::panic;
@@ -51,26 +53,38 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-/// A running server. Dropping it shuts the server down gracefully in the background;
-/// `shutdown` does the same and waits for it.
+/// A running server. Dropping it shuts the server down gracefully in the background (as
+/// `shutdown` does, drain deadline included); `shutdown` and `abort` wait for the end.
 #[derive(Debug)]
 pub struct Server {
     local_addr: SocketAddr,
-    stop: watch::Sender<bool>,
+    control: watch::Sender<Phase>,
     task: JoinHandle<()>,
     stats: Arc<ServerStats>,
+}
+
+/// Where a server is in its life. The `Server` handle tells the accept loop; the accept
+/// loop tells the connections (it alone decides when the drain deadline has passed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Phase {
+    /// Accepting connections and reading requests.
+    Serve,
+    /// Not accepting or reading any more; requests already read are served and answered.
+    Drain,
+    /// Requests still in flight are cancelled and every connection closes now.
+    Cancel,
 }
 
 impl Server {
     fn new(
         local_addr: SocketAddr,
-        stop: watch::Sender<bool>,
+        control: watch::Sender<Phase>,
         task: JoinHandle<()>,
         stats: Arc<ServerStats>,
     ) -> Self {
         Self {
             local_addr,
-            stop,
+            control,
             task,
             stats,
         }
@@ -81,15 +95,27 @@ impl Server {
         self.local_addr
     }
 
-    /// The server's counters.
-    pub fn stats(&self) -> &ServerStats {
+    /// The server's counters (clone the `Arc` to read them after `shutdown`).
+    pub fn stats(&self) -> &Arc<ServerStats> {
         &self.stats
     }
 
     /// Stops accepting connections and reading requests, serves and answers every request
-    /// already read, closes every connection, and returns when all of that is done.
+    /// already read, closes every connection, and returns when all of that is done — or
+    /// when the drain deadline passes: then the requests still in flight are cancelled
+    /// (counted in [`ServerStats::calls_cancelled`]) and their connections closed.
     pub async fn shutdown(self) {
-        self.stop.send_replace(true);
+        self.stop(Phase::Drain).await;
+    }
+
+    /// Stops at once: stops accepting, cancels every request in flight (unanswered),
+    /// closes every connection, and returns when all of that is done.
+    pub async fn abort(self) {
+        self.stop(Phase::Cancel).await;
+    }
+
+    async fn stop(self, phase: Phase) {
+        self.control.send_replace(phase);
         if let Err(err) = self.task.await {
             if err.is_panic() {
                 panic::resume_unwind(err.into_panic());
@@ -98,8 +124,21 @@ impl Server {
     }
 }
 
-/// Resolves once shutdown is asked for (or the `Server` handle is gone).
-async fn stopped(stop: &mut watch::Receiver<bool>) {
+/// Resolves once the server stops serving: shutdown or abort asked for, or the `Server`
+/// handle gone (a graceful shutdown too).
+async fn draining(phase: &mut watch::Receiver<Phase>) {
     // An error means the sender is gone: that is a shutdown too.
-    let _ = stop.wait_for(|stopped| *stopped).await;
+    let _ = phase.wait_for(|phase| *phase >= Phase::Drain).await;
+}
+
+/// Resolves once requests in flight must be cancelled; never if the sender is gone
+/// without asking for it (a dropped `Server` drains, and only the drain deadline cancels).
+async fn cancelled(phase: &mut watch::Receiver<Phase>) {
+    if phase
+        .wait_for(|phase| *phase == Phase::Cancel)
+        .await
+        .is_err()
+    {
+        std::future::pending::<()>().await;
+    }
 }
