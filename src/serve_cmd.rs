@@ -134,7 +134,7 @@ async fn serve(args: &ServeArgs) -> ExitCode {
     server.shutdown().await;
     let cancelled = stats.calls_cancelled();
     if cancelled > 0 {
-        eprintln!("faultline serve: drain timeout passed: {cancelled} calls in flight cancelled");
+        eprintln!("faultline serve: drain timeout passed; calls in flight cancelled: {cancelled}");
     }
     if let Some(metrics) = metrics {
         metrics.shutdown().await;
