@@ -10,7 +10,7 @@
 //! timeout, after which the calls still in flight are cancelled (their count is printed on
 //! stderr) and it exits 0 all the same. Exits 2 when it cannot listen or `--config` is not
 //! a valid `ServerConfig` (YAML: service, zone, limits, maxConnections, maxInFlight,
-//! readTimeout, idleTimeout, drainTimeout); `--zone` and the timeout flags override the
+//! readTimeout, writeTimeout, idleTimeout, drainTimeout); `--zone` and the timeout flags override the
 //! file. `--echo-delay` makes every echo that much late: a slow service for experiments
 //! and for tests that need a call in flight.
 
@@ -45,6 +45,10 @@ pub struct ServeArgs {
     /// default); otherwise its connection is closed once the calls already read are answered.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     read_timeout: Option<Duration>,
+    /// Close a connection whose peer does not take a reply within this long, e.g. `5s` (the
+    /// default).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    write_timeout: Option<Duration>,
     /// Close a connection with no call in flight and no bytes for this long, e.g. `10m`
     /// (the default).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
@@ -105,6 +109,7 @@ async fn serve(args: &ServeArgs) -> ExitCode {
         config.zone = Some(zone.clone());
     }
     config.read_timeout = args.read_timeout.unwrap_or(config.read_timeout);
+    config.write_timeout = args.write_timeout.unwrap_or(config.write_timeout);
     config.idle_timeout = args.idle_timeout.unwrap_or(config.idle_timeout);
     config.drain_timeout = args.drain_timeout.unwrap_or(config.drain_timeout);
     let builder = match ServerBuilder::from_config(&config) {

@@ -69,6 +69,9 @@ pub enum CloseReason {
     ReadTimeout,
     /// No request in flight and no bytes for the idle timeout.
     IdleTimeout,
+    /// A reply was not taken by the peer within the write timeout (a peer that does not
+    /// read); the connection's requests in flight were cancelled.
+    WriteTimeout,
     /// A malformed frame; the connection's requests in flight were cancelled.
     Malformed,
     /// Writing a reply failed; the connection's requests in flight were cancelled.
@@ -87,6 +90,7 @@ impl CloseReason {
             Self::PeerClosed => "peer_closed",
             Self::ReadTimeout => "read_timeout",
             Self::IdleTimeout => "idle_timeout",
+            Self::WriteTimeout => "write_timeout",
             Self::Malformed => "malformed",
             Self::WriteFailed => "write_failed",
             Self::Shutdown => "shutdown",

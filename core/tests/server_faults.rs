@@ -1,6 +1,7 @@
 //! The server under faults on real loopback TCP: slow-loris clients at the connection
 //! limit lose their slots at the read timeout; a half-closed socket is answered and closed;
-//! an idle connection closes at the idle timeout (not while a call is in flight); a stuck
+//! an idle connection closes at the idle timeout (not while a call is in flight); a peer
+//! that never reads its replies is closed at the write timeout; a stuck
 //! handler ends at the drain deadline; `abort` returns at once with calls in flight; a
 //! graceful drain (the `Server` dropped) refuses new connections and answers every call
 //! multiplexed on one connection.
@@ -260,6 +261,35 @@ async fn an_idle_connection_is_closed_after_the_idle_timeout_but_not_while_a_cal
     );
     assert_eq!(next_close(&mut rx).await, CloseReason::IdleTimeout);
     assert_eq!(server.stats().idle_timeouts(), 1);
+    server.shutdown().await;
+}
+
+/// A client sends 24 MiB of echo calls and never reads: once the socket buffers are full
+/// the server's writer waits, and 2 s later the connection is closed.
+#[tokio::test(start_paused = true)]
+async fn a_peer_that_never_reads_is_closed_at_the_write_timeout() {
+    let events = EventBus::default();
+    let mut rx = events.subscribe();
+    let server = ServerBuilder::new(echo::SERVICE)
+        .write_timeout(Duration::from_secs(2))
+        .events(events)
+        .bind(&Tcp, "127.0.0.1:0", echo::router())
+        .await
+        .expect("bind");
+    let mut deaf = client(&server).await;
+    let message = "x".repeat(512 * 1024);
+    for seq_id in 0..48 {
+        call(&mut deaf, METHOD, seq_id, &message).await;
+    }
+    let sent = Instant::now();
+    assert_eq!(next_close(&mut rx).await, CloseReason::WriteTimeout);
+    assert!(
+        sent.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        sent.elapsed()
+    );
+    assert_eq!(server.stats().write_timeouts(), 1);
+    assert_eq!(server.stats().connections_open(), 0);
     server.shutdown().await;
 }
 

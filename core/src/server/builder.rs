@@ -1,6 +1,6 @@
 //! `ServerBuilder`: a server's settings, with the defaults of a production RPC server
-//! (Kitex: no connection or concurrency limit unless asked; 16 MiB frames; 5 s read, 10 min
-//! idle and 5 s drain timeouts), and the calls that start it.
+//! (Kitex: no connection or concurrency limit unless asked; 16 MiB frames; 5 s read and
+//! write, 10 min idle and 5 s drain timeouts), and the calls that start it.
 
 use std::io;
 use std::sync::Arc;
@@ -43,8 +43,8 @@ pub(super) struct Shared {
 
 impl ServerBuilder {
     /// A server for `service` (the name events and metrics carry). Defaults: default
-    /// `DecodeLimits`, no connection or in-flight limit, the default read, idle and drain
-    /// timeouts ([`DEFAULT_READ_TIMEOUT`](super::DEFAULT_READ_TIMEOUT) and the others), a
+    /// `DecodeLimits`, no connection or in-flight limit, the default read, write, idle and
+    /// drain timeouts ([`DEFAULT_READ_TIMEOUT`](super::DEFAULT_READ_TIMEOUT) and the others), a
     /// fresh `EventBus`, no zone.
     pub fn new(service: impl Into<Arc<str>>) -> Self {
         Self {
@@ -82,6 +82,14 @@ impl ServerBuilder {
     /// it. Durations past `config::MAX_DURATION` count as that.
     pub fn read_timeout(mut self, timeout: Duration) -> Self {
         self.timeouts.read = capped(timeout);
+        self
+    }
+
+    /// Each reply must be taken by the peer's socket within `timeout`; otherwise the
+    /// connection closes at once, cancelling its requests (a peer that does not read).
+    /// Durations past `config::MAX_DURATION` count as that.
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.write = capped(timeout);
         self
     }
 

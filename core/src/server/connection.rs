@@ -20,14 +20,15 @@
 use std::sync::Arc;
 
 use bytes::BytesMut;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, watch};
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::builder::Shared;
 use super::call::start_call;
 use super::timeouts::{expiry, Deadlines, Expired};
+use super::writer::Writer;
 use super::{cancelled, draining, Phase};
 use crate::event::{CloseReason, EventKind};
 use crate::protocol::DecodeError;
@@ -44,16 +45,6 @@ enum End {
     Close(CloseReason),
 }
 
-/// The writer task, aborted when the connection is done with it, so a connection closed
-/// at the drain deadline does not leave a writer blocked on a peer that does not read.
-struct Writer(JoinHandle<()>);
-
-impl Drop for Writer {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 pub(super) async fn serve_connection<S>(
     shared: Arc<Shared>,
     stream: S,
@@ -65,7 +56,7 @@ where
 {
     let (mut rd, wr) = tokio::io::split(stream);
     let (tx, rx) = mpsc::channel(WRITE_QUEUE);
-    let mut writer = Writer(tokio::spawn(write_loop(wr, rx)));
+    let mut writer = Writer::spawn(shared.clone(), wr, rx);
     let mut reader = FrameReader::new(shared.limits);
     let mut calls = JoinSet::new();
     let mut deadlines = Deadlines::new(&shared.timeouts, Instant::now());
@@ -74,7 +65,9 @@ where
         tokio::select! {
             biased;
             _ = draining(&mut phase) => break End::Drain(CloseReason::Shutdown),
-            _ = &mut writer.0 => break End::Close(CloseReason::WriteFailed),
+            written = &mut writer.0 => {
+                break End::Close(written.ok().flatten().unwrap_or(CloseReason::WriteFailed));
+            }
             Some(_) = calls.join_next(), if !calls.is_empty() => {
                 if calls.is_empty() {
                     deadlines.calls_done(Instant::now());
@@ -123,6 +116,7 @@ where
             match drain(&shared, &peer, &mut calls, &mut writer, &mut phase).await {
                 Drained::All => reason,
                 Drained::Cancelled => CloseReason::Cancelled,
+                Drained::WriteFailed(reason) => reason,
             }
         }
     }
@@ -134,6 +128,8 @@ enum Drained {
     All,
     /// The server cancelled what was left.
     Cancelled,
+    /// Writing the replies failed.
+    WriteFailed(CloseReason),
 }
 
 /// Starts a call for every whole frame buffered; true if there was one. An error is a
@@ -181,12 +177,14 @@ async fn drain(
     tokio::select! {
         biased;
         _ = cancelled(phase) => Drained::Cancelled,
-        written = &mut writer.0 => {
-            if let Err(err) = written {
+        written = &mut writer.0 => match written {
+            Ok(None) => Drained::All,
+            Ok(Some(reason)) => Drained::WriteFailed(reason),
+            Err(err) => {
                 tracing::debug!(%peer, error = %err, "connection writer stopped");
+                Drained::WriteFailed(CloseReason::WriteFailed)
             }
-            Drained::All
-        }
+        },
     }
 }
 
@@ -218,29 +216,4 @@ fn malformed(shared: &Shared, peer: &Arc<str>, err: &DecodeError) {
         error: err.kind_name(),
         offset: err.offset,
     });
-}
-
-/// Writes replies until every sender is gone, then closes the write side.
-async fn write_loop<W: AsyncWrite + Unpin>(mut wr: W, mut rx: mpsc::Receiver<BytesMut>) {
-    while let Some(frame) = rx.recv().await {
-        if let Err(err) = write_batch(&mut wr, frame, &mut rx).await {
-            tracing::debug!(error = %err, "connection write failed");
-            return;
-        }
-    }
-    // The peer may already be gone; nothing is left to tell it.
-    let _ = wr.shutdown().await;
-}
-
-/// Writes `first` and every reply already queued behind it, then flushes once.
-async fn write_batch<W: AsyncWrite + Unpin>(
-    wr: &mut W,
-    first: BytesMut,
-    rx: &mut mpsc::Receiver<BytesMut>,
-) -> std::io::Result<()> {
-    wr.write_all(&first).await?;
-    while let Ok(next) = rx.try_recv() {
-        wr.write_all(&next).await?;
-    }
-    wr.flush().await
 }

@@ -8,16 +8,34 @@
 //!   `TApplicationException`.
 //! - Failures outside the service's own exceptions go on the wire as Thrift's
 //!   `TApplicationException` (see `call.rs` for which kind when).
-//! - A malformed frame closes only its connection; it is counted
-//!   ([`ServerStats::malformed_frames`]) and emitted as `MalformedFrame`.
 //! - Several requests may be in flight on one connection (pipelining, TTHeader
 //!   multiplexing); replies carry the request's sequence id.
 //! - Limits: `max_connections` (extra connections are closed at accept) and
 //!   `max_in_flight` (extra requests are answered at once with an exception).
-//! - [`Server::shutdown`] stops accepting and drains: every request already read is
-//!   served and answered before its connection closes.
-//! - One `CallFinished { side: Server }` event per request, and a `tracing` span
+//! - One `CallFinished { side: Server }` event per request, one `ConnectionClosed` (with a
+//!   [`CloseReason`](crate::event::CloseReason)) per connection, and a `tracing` span
 //!   `rpc.server` per call with service, zone, method, sequence id and peer.
+//!
+//! # Faults: what happens to a call and to its connection
+//!
+//! | fault | the connection | calls already read | counted in |
+//! |---|---|---|---|
+//! | slow sender: a frame started and not whole within the read timeout (5 s) | no longer read; closed once the calls are answered | served and answered | [`ServerStats::read_timeouts`], `ReadTimeout` |
+//! | idle: no call in flight and no bytes for the idle timeout (10 min) | closed | none in flight | [`ServerStats::idle_timeouts`], `IdleTimeout` |
+//! | half-close (the peer shuts its write side), close, or a read error | no longer read; closed once the calls are answered (a frame cut short is dropped) | served and answered | `PeerClosed` |
+//! | malformed frame | closed at once; other connections unaffected | cancelled, unanswered | [`ServerStats::malformed_frames`], `MalformedFrame`, `Malformed` |
+//! | slow reader: a reply not taken by the peer's socket within the write timeout (5 s) | closed at once | cancelled, unanswered | [`ServerStats::write_timeouts`], `WriteTimeout` |
+//! | a reply cannot be written (the peer reset) | closed at once | cancelled | `WriteFailed` |
+//! | [`Server::shutdown`] or a dropped `Server`: drain | the listener closes (new connections are refused); no longer read; closed once the calls are answered | served and answered | `Shutdown` |
+//! | drain deadline passed (5 s after shutdown) | closed | cancelled, unanswered (the handler future is dropped) | [`ServerStats::calls_cancelled`], `Cancelled` |
+//! | [`Server::abort`] | closed at once | cancelled, unanswered | [`ServerStats::calls_cancelled`], `Cancelled` |
+//!
+//! The defaults are Kitex's (server `ReadWriteTimeout` 5 s for reads and writes,
+//! `MaxConnectionIdleTime` 10 min, `ExitWaitTime` 5 s); [`DEFAULT_READ_TIMEOUT`] and its
+//! siblings say why each fits. Every timer is a `tokio::time` one (virtual under turmoil
+//! and in paused tests), and every `select!` in the server is `biased` with a fixed order
+//! (stop before work, finished calls before deadlines, deadlines before new bytes), so one
+//! turmoil seed gives one trace.
 //!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
@@ -39,12 +57,15 @@ mod connection;
 mod router;
 mod stats;
 mod timeouts;
+mod writer;
 
 pub use builder::ServerBuilder;
 pub use config::ServerConfig;
 pub use router::{CallContext, Router};
 pub use stats::ServerStats;
-pub use timeouts::{DEFAULT_DRAIN_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_READ_TIMEOUT};
+pub use timeouts::{
+    DEFAULT_DRAIN_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_READ_TIMEOUT, DEFAULT_WRITE_TIMEOUT,
+};
 
 use std::net::SocketAddr;
 use std::panic;

@@ -10,6 +10,7 @@ pub struct ServerStats {
     refused: AtomicU64,
     closed: AtomicU64,
     read_timeouts: AtomicU64,
+    write_timeouts: AtomicU64,
     idle_timeouts: AtomicU64,
     cancelled: AtomicU64,
     malformed: AtomicU64,
@@ -38,6 +39,12 @@ impl ServerStats {
     /// timeout.
     pub fn read_timeouts(&self) -> u64 {
         self.read_timeouts.load(Ordering::Relaxed)
+    }
+
+    /// Connections closed because a reply was not taken by the peer within the write
+    /// timeout (a peer that does not read).
+    pub fn write_timeouts(&self) -> u64 {
+        self.write_timeouts.load(Ordering::Relaxed)
     }
 
     /// Connections closed because they were idle (no request in flight, no bytes) for the
@@ -81,6 +88,10 @@ impl ServerStats {
 
     pub(super) fn read_timeout(&self) {
         self.read_timeouts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn write_timeout(&self) {
+        self.write_timeouts.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(super) fn idle_timeout(&self) {

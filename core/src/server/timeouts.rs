@@ -14,6 +14,9 @@ use crate::config::MAX_DURATION;
 /// `ReadWriteTimeout` is 5 s too; it lets a 16 MiB frame through at about 3.4 MB/s, and
 /// keeps a client that sends a byte now and then from holding a connection slot for long.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// A reply must be taken by the peer's socket within this long: Kitex's `ReadWriteTimeout`
+/// bounds writes too, and 5 s is ample for a reply to a peer that reads at all.
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 /// A connection with no request in flight and no bytes for this long is closed: Kitex's
 /// `MaxConnectionIdleTime`, 10 min. Far above a client pool's idle timeout, so clients
 /// close their idle connections first and never write into one the server is closing.
@@ -27,6 +30,7 @@ pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Timeouts {
     pub read: Duration,
+    pub write: Duration,
     pub idle: Duration,
     pub drain: Duration,
 }
@@ -35,6 +39,7 @@ impl Default for Timeouts {
     fn default() -> Self {
         Self {
             read: DEFAULT_READ_TIMEOUT,
+            write: DEFAULT_WRITE_TIMEOUT,
             idle: DEFAULT_IDLE_TIMEOUT,
             drain: DEFAULT_DRAIN_TIMEOUT,
         }
@@ -124,6 +129,7 @@ mod tests {
         let s = Duration::from_secs(1);
         let timeouts = Timeouts {
             read: 5 * s,
+            write: s,
             idle: 60 * s,
             drain: s,
         };
@@ -150,6 +156,7 @@ mod tests {
     fn capped_timeouts_never_overflow_a_clock_reading() {
         let timeouts = Timeouts {
             read: capped(Duration::MAX),
+            write: capped(Duration::MAX),
             idle: capped(Duration::MAX),
             drain: capped(Duration::MAX),
         };
