@@ -176,54 +176,63 @@ async fn slow_loris_clients_at_the_connection_limit_lose_their_slots_at_the_read
     server.shutdown().await;
 }
 
-/// A client that sends a call and half-closes gets its reply, then the close; one that
-/// half-closes in the middle of a frame is closed at once, not at the (one hour) read
-/// timeout.
-#[tokio::test]
+/// A client that sends a call taking 1 s and half-closes gets its reply, then the close;
+/// one that half-closes in the middle of a frame is closed at once, not at the (one hour)
+/// read timeout.
+#[tokio::test(start_paused = true)]
 async fn a_half_closed_socket_is_answered_then_cleaned_up() {
-    within("the test", async {
-        let events = EventBus::default();
-        let mut rx = events.subscribe();
-        let server = ServerBuilder::new(echo::SERVICE)
-            .read_timeout(Duration::from_secs(3600))
-            .events(events)
-            .bind(&Tcp, "127.0.0.1:0", echo::router())
-            .await
-            .expect("bind");
-        let mut whole = client(&server).await;
-        call(&mut whole, METHOD, 1, "then half-close").await;
-        whole.io.shutdown().await.expect("half-close");
-        let reply = whole.reply::<EchoResult>().await;
-        assert_eq!(reply.envelope.seq_id, 1);
-        assert!(
-            reply.result.is_ok(),
-            "the call read before the half-close is answered"
-        );
-        assert!(whole.closed().await, "then the server closes its side");
-        assert_eq!(next_close(&mut rx).await, CloseReason::PeerClosed);
+    let events = EventBus::default();
+    let mut rx = events.subscribe();
+    let router = echo::router().route("slow", |ctx, args: EchoArgs| async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        echo::echo(ctx, args).await
+    });
+    let server = ServerBuilder::new(echo::SERVICE)
+        .read_timeout(Duration::from_secs(3600))
+        .events(events)
+        .bind(&Tcp, "127.0.0.1:0", router)
+        .await
+        .expect("bind");
+    let mut whole = client(&server).await;
+    call(&mut whole, "slow", 1, "then half-close").await;
+    whole.io.shutdown().await.expect("half-close");
+    // The clock moves only once the server has seen the half-close (paused time advances
+    // when every task waits), so the call is still in flight then.
+    let reply = within("the reply", whole.reply::<EchoResult>()).await;
+    assert_eq!(reply.envelope.seq_id, 1);
+    assert!(
+        reply.result.is_ok(),
+        "the call read before the half-close is answered"
+    );
+    assert!(
+        within("the close", whole.closed()).await,
+        "then the server closes its side"
+    );
+    assert_eq!(next_close(&mut rx).await, CloseReason::PeerClosed);
 
-        let mut cut = client(&server).await;
-        let frame = call_frame(
-            FRAMED,
-            BINARY,
-            None,
-            METHOD,
-            MessageType::Call,
-            2,
-            &EchoArgs::new("cut short"),
-        );
-        cut.send_raw(&frame[..frame.len() / 2]).await;
-        cut.io.shutdown().await.expect("half-close");
-        assert!(
-            cut.closed().await,
-            "closed without waiting for the read timeout"
-        );
-        assert_eq!(next_close(&mut rx).await, CloseReason::PeerClosed);
-        assert_eq!(server.stats().connections_open(), 0);
-        assert_eq!(server.stats().read_timeouts(), 0);
-        server.shutdown().await;
-    })
-    .await;
+    let mut cut = client(&server).await;
+    let frame = call_frame(
+        FRAMED,
+        BINARY,
+        None,
+        METHOD,
+        MessageType::Call,
+        2,
+        &EchoArgs::new("cut short"),
+    );
+    let sent = Instant::now();
+    cut.send_raw(&frame[..frame.len() / 2]).await;
+    cut.io.shutdown().await.expect("half-close");
+    assert!(within("the close", cut.closed()).await);
+    assert!(
+        sent.elapsed() < Duration::from_secs(1),
+        "closed at the half-close, not at the read timeout: {:?}",
+        sent.elapsed()
+    );
+    assert_eq!(next_close(&mut rx).await, CloseReason::PeerClosed);
+    assert_eq!(server.stats().connections_open(), 0);
+    assert_eq!(server.stats().read_timeouts(), 0);
+    server.shutdown().await;
 }
 
 /// With a 3 s idle timeout: a call that takes 5 s is answered on the same connection (the
