@@ -2,8 +2,9 @@
 //! simulated network (feature `sim`): server and raw client are generic over `Net`, and
 //! nothing but the `Net` value differs. Then the server's timeouts in simulated time: a
 //! slow loris loses its connection slot at the read timeout (and one seed gives one event
-//! trace), an idle connection closes at the idle timeout, a stuck handler ends at the
-//! drain deadline and `abort` ends it at once.
+//! trace), an idle connection closes at the idle timeout, a half-closed connection is
+//! answered then closed, a stuck handler ends at the drain deadline and `abort` ends it at
+//! once.
 
 mod server_support;
 
@@ -18,6 +19,7 @@ use faultline_core::net::{Net, Sim, Tcp};
 use faultline_core::protocol::{MessageType, ProtocolId};
 use faultline_core::server::{Router, ServerBuilder};
 use server_support::{call_frame, connect, echo_once};
+use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -166,6 +168,44 @@ fn an_idle_connection_closes_at_the_idle_timeout_over_turmoil() {
         let answered = Instant::now();
         assert!(client.closed().await, "closed when idle");
         assert_about(answered.elapsed(), Duration::from_secs(2), "idle timeout");
+        Ok(())
+    });
+    sim.run().expect("the simulation runs to the end");
+}
+
+#[test]
+fn a_half_closed_connection_is_answered_then_closed_over_turmoil() {
+    let mut sim = sim(2);
+    sim.host("server", || async {
+        let router = echo::router().route("slow", |ctx, args: EchoArgs| async move {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            echo::echo(ctx, args).await
+        });
+        let _server = ServerBuilder::new(echo::SERVICE)
+            .bind(&Sim, "0.0.0.0:9090", router)
+            .await?;
+        pending::<()>().await;
+        Ok(())
+    });
+    sim.client("client", async {
+        let mut client = connect(&Sim, ADDR).await;
+        let args = EchoArgs::new("then half-close");
+        client
+            .call(
+                Transport::Framed,
+                ProtocolId::Binary,
+                None,
+                "slow",
+                1,
+                &args,
+            )
+            .await;
+        client.io.shutdown().await?;
+        let sent = Instant::now();
+        let reply = client.reply::<EchoResult>().await;
+        assert!(reply.result.is_ok(), "answered after the half-close");
+        assert!(client.closed().await, "then closed");
+        assert_about(sent.elapsed(), Duration::from_millis(500), "the slow call");
         Ok(())
     });
     sim.run().expect("the simulation runs to the end");
