@@ -7,8 +7,9 @@
 //!   timeout (a frame started and not whole in time), the idle timeout (no request in
 //!   flight and no bytes for that long), or server shutdown stop the reading; requests
 //!   already read are served and their replies written before the connection closes;
-//! - a malformed frame (or a failed write) closes the connection at once, cancelling its
-//!   requests; it is counted and emitted as `MalformedFrame`;
+//! - a malformed frame, a failed write or the write timeout (a peer that does not read)
+//!   close the connection at once, cancelling its requests; a malformed frame is counted
+//!   and emitted as `MalformedFrame`;
 //! - when the drain deadline passes or the server is aborted, requests still in flight
 //!   are cancelled, replies not yet written are dropped, and the connection closes.
 //!
