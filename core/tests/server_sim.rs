@@ -18,7 +18,7 @@ use faultline_core::frame::Transport;
 use faultline_core::net::{Net, Sim, Tcp};
 use faultline_core::protocol::{MessageType, ProtocolId};
 use faultline_core::server::{Router, ServerBuilder};
-use server_support::{call_frame, connect, echo_once};
+use server_support::{call_frame, connect, echo_once, within};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -36,13 +36,16 @@ async fn serve_forever<N: Net>(net: N, addr: &str) -> std::io::Result<()> {
 
 #[tokio::test]
 async fn echo_over_tokio_tcp() {
-    let server = ServerBuilder::new(echo::SERVICE)
-        .bind(&Tcp, "127.0.0.1:0", echo::router())
-        .await
-        .expect("bind");
-    let addr = server.local_addr().to_string();
-    assert_eq!(echo_once(&Tcp, &addr, "over tcp").await, "over tcp");
-    server.shutdown().await;
+    within("echo over tcp", async {
+        let server = ServerBuilder::new(echo::SERVICE)
+            .bind(&Tcp, "127.0.0.1:0", echo::router())
+            .await
+            .expect("bind");
+        let addr = server.local_addr().to_string();
+        assert_eq!(echo_once(&Tcp, &addr, "over tcp").await, "over tcp");
+        server.shutdown().await;
+    })
+    .await;
 }
 
 #[test]
