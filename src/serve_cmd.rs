@@ -6,19 +6,26 @@
 //! Prints `listening on ADDR` (the bound address, so `--listen 127.0.0.1:0` can be used)
 //! once it accepts connections; with `--metrics ADDR` it also serves the server's events as
 //! Prometheus series on `GET /metrics` there and prints `metrics on ADDR`. SIGINT or SIGTERM
-//! shut it down gracefully: calls in flight are answered first. Exits 2 when it cannot
-//! listen or `--config` is not a valid `ServerConfig` (YAML: service, zone, limits,
-//! maxConnections, maxInFlight); `--zone` overrides the file's zone.
+//! shut it down gracefully: calls in flight are answered first, for at most the drain
+//! timeout, after which the calls still in flight are cancelled (their count is printed on
+//! stderr) and it exits 0 all the same. Exits 2 when it cannot listen or `--config` is not
+//! a valid `ServerConfig` (YAML: service, zone, limits, maxConnections, maxInFlight,
+//! readTimeout, writeTimeout, idleTimeout, drainTimeout); `--zone` and the timeout flags override the
+//! file. `--echo-delay` makes every echo that much late: a slow service for experiments
+//! and for tests that need a call in flight.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Args;
-use faultline_core::echo;
+use faultline_core::echo::{self, EchoArgs};
 use faultline_core::event::EventBus;
 use faultline_core::metrics::serve_metrics;
 use faultline_core::net::Tcp;
-use faultline_core::server::{ServerBuilder, ServerConfig};
+use faultline_core::server::{Router, ServerBuilder, ServerConfig};
+
+use crate::call_cmd::parse_duration;
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -34,6 +41,25 @@ pub struct ServeArgs {
     /// Serve Prometheus metrics on `GET /metrics` at this address.
     #[arg(long, value_name = "ADDR")]
     metrics: Option<SocketAddr>,
+    /// A frame that has started arriving must be whole within this long, e.g. `5s` (the
+    /// default); otherwise its connection is closed once the calls already read are answered.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    read_timeout: Option<Duration>,
+    /// Close a connection whose peer does not take a reply within this long, e.g. `5s` (the
+    /// default).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    write_timeout: Option<Duration>,
+    /// Close a connection with no call in flight and no bytes for this long, e.g. `10m`
+    /// (the default).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    idle_timeout: Option<Duration>,
+    /// On SIGINT or SIGTERM, wait this long for calls in flight, then cancel them, e.g.
+    /// `5s` (the default); `0` cancels at once.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    drain_timeout: Option<Duration>,
+    /// Delay every echo reply by this long, e.g. `200ms`: a slow service.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    echo_delay: Option<Duration>,
 }
 
 pub fn run(args: &ServeArgs) -> ExitCode {
@@ -82,6 +108,10 @@ async fn serve(args: &ServeArgs) -> ExitCode {
     if let Some(zone) = &args.zone {
         config.zone = Some(zone.clone());
     }
+    config.read_timeout = args.read_timeout.unwrap_or(config.read_timeout);
+    config.write_timeout = args.write_timeout.unwrap_or(config.write_timeout);
+    config.idle_timeout = args.idle_timeout.unwrap_or(config.idle_timeout);
+    config.drain_timeout = args.drain_timeout.unwrap_or(config.drain_timeout);
     let builder = match ServerBuilder::from_config(&config) {
         Ok(builder) => builder.events(events),
         Err(errors) => {
@@ -89,7 +119,11 @@ async fn serve(args: &ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let server = match builder.bind(&Tcp, &args.listen, echo::router()).await {
+    let router = match args.echo_delay {
+        Some(delay) => slow_echo(delay),
+        None => echo::router(),
+    };
+    let server = match builder.bind(&Tcp, &args.listen, router).await {
         Ok(server) => server,
         Err(err) => {
             eprintln!("faultline serve: cannot listen on {}: {err}", args.listen);
@@ -101,11 +135,24 @@ async fn serve(args: &ServeArgs) -> ExitCode {
         println!("metrics on {}", metrics.local_addr());
     }
     shutdown.wait().await;
+    let stats = server.stats().clone();
     server.shutdown().await;
+    let cancelled = stats.calls_cancelled();
+    if cancelled > 0 {
+        eprintln!("faultline serve: drain timeout passed; calls in flight cancelled: {cancelled}");
+    }
     if let Some(metrics) = metrics {
         metrics.shutdown().await;
     }
     ExitCode::SUCCESS
+}
+
+/// Echo, every reply `delay` late.
+fn slow_echo(delay: Duration) -> Router {
+    Router::new().route(echo::METHOD, move |ctx, args: EchoArgs| async move {
+        tokio::time::sleep(delay).await;
+        echo::echo(ctx, args).await
+    })
 }
 
 /// SIGINT and SIGTERM, caught from the moment `listen` returns, so a signal sent right

@@ -1,20 +1,33 @@
 //! `faultline serve` as a user runs it: Kitex TTHeader and TTHeader + Framed calls (built
 //! with faultline's frame encoder over a plain socket) get their echo back from the real
-//! binary; `--zone` is accepted; `--metrics` serves the calls as Prometheus series; SIGTERM shuts it down with exit code 0; an address it
-//! cannot listen on exits 2.
+//! binary; `--zone` is accepted; `--metrics` serves the calls as Prometheus series; SIGTERM
+//! shuts it down with exit code 0, answering a call in flight first, or cancelling a hung
+//! one at the drain deadline (`--drain-timeout`); an address it cannot listen on exits 2.
+//! Every socket read is bounded by `BOUND`.
 
 mod serve_support;
 
+use std::fs;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use faultline_core::echo::{EchoArgs, EchoResult, METHOD};
 use faultline_core::frame::{decode_frame, encode_frame, frame_len, Header, IntKey, Transport};
 use faultline_core::protocol::{
-    Binary, Compact, DecodeLimits, Message, MessageHeader, MessageType, ProtocolId,
+    ApplicationException, Binary, Compact, DecodeLimits, Message, MessageHeader, MessageType,
+    ProtocolId, Value,
 };
-use serve_support::Served;
+use serve_support::{Served, BOUND};
+
+/// A connection whose reads fail after `BOUND` instead of blocking forever.
+fn connect(addr: &str) -> TcpStream {
+    let stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(BOUND)).expect("read timeout");
+    stream
+}
 
 /// Sends one echo call in `transport`/`protocol` and returns the reply's message and its
 /// header's `MsgType`.
@@ -34,7 +47,7 @@ fn call(addr: &str, transport: Transport, protocol: ProtocolId, message: &str) -
         ProtocolId::Compact => encode_frame::<Compact, _>(transport, Some(&header), &call),
     }
     .expect("encode");
-    let mut stream = TcpStream::connect(addr).expect("connect");
+    let mut stream = connect(addr);
     stream.write_all(&frame).expect("send");
     let limits = DecodeLimits::default();
     let mut buf = Vec::new();
@@ -90,13 +103,156 @@ fn sigterm_shuts_down_with_exit_code_0() {
         "before",
     );
     assert_eq!(message, "before");
-    let status = Command::new("kill")
-        .args(["-TERM", &served.child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-    let exit = served.child.wait().expect("faultline serve exits");
+    served.terminate();
+    let exit = served.wait();
     assert!(exit.success(), "graceful shutdown exits 0, got {exit}");
+}
+
+/// A `ServerConfig` file allowing one call in flight, named after the test.
+fn one_in_flight(test: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!(
+        "faultline-serve-cli-{}-{test}.yaml",
+        std::process::id()
+    ));
+    fs::write(&path, "maxInFlight: 1\n").expect("write the config");
+    path
+}
+
+/// A TTHeader + Binary echo call frame.
+fn echo_frame(seq_id: i32, message: &str) -> Vec<u8> {
+    let mut header = Header::new(ProtocolId::Binary, seq_id);
+    header.metadata.set_int(IntKey::ToMethod, METHOD);
+    let call = Message {
+        header: MessageHeader {
+            name: METHOD,
+            kind: MessageType::Call,
+            seq_id,
+        },
+        body: EchoArgs::new(message),
+    };
+    encode_frame::<Binary, _>(Transport::TTHeader, Some(&header), &call)
+        .expect("encode")
+        .to_vec()
+}
+
+/// The next reply on `stream`: its sequence id and the echoed message or the exception's
+/// message; `None` when the server closed the connection instead.
+fn next_reply(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<(i32, Result<String, String>)> {
+    let limits = DecodeLimits::default();
+    let mut chunk = [0u8; 4096];
+    let len = loop {
+        if let Some(len) = frame_len(buf, None, None, &limits).expect("a reply frame") {
+            if buf.len() >= len {
+                break len;
+            }
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) => return None,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(err) if err.kind() == std::io::ErrorKind::ConnectionReset => return None,
+            Err(err) => panic!("read a reply within {BOUND:?}: {err}"),
+        }
+    };
+    let frame = decode_frame(&buf[..len], None, None, &limits).expect("decode");
+    let probe = frame.decode_message::<Value>(limits).expect("a message");
+    let reply = match probe.header.kind {
+        MessageType::Reply => {
+            let reply = frame
+                .decode_message::<EchoResult>(limits)
+                .expect("a result");
+            let message = reply.body.success.expect("success").message;
+            (reply.header.seq_id, Ok(message))
+        }
+        MessageType::Exception => {
+            let exception = frame
+                .decode_message::<ApplicationException>(limits)
+                .expect("an exception");
+            (exception.header.seq_id, Err(exception.body.message))
+        }
+        other => panic!("a reply or an exception expected, got {other:?}"),
+    };
+    buf.drain(..len);
+    Some(reply)
+}
+
+/// Starts `faultline serve` with one call allowed in flight and `extra` flags, and puts
+/// an echo call in flight: a second call pipelined behind it on the same connection is
+/// shed with "overloaded", which shows the first one is being served.
+fn with_a_call_in_flight(test: &str, extra: &[&str]) -> (Served, TcpStream, Vec<u8>) {
+    let config = one_in_flight(test);
+    let config = config.to_str().expect("a UTF-8 temp path");
+    let mut args = vec!["--config", config];
+    args.extend_from_slice(extra);
+    let served = Served::start(&args);
+    let mut stream = connect(&served.addr);
+    let mut calls = echo_frame(1, "in flight");
+    calls.extend(echo_frame(2, "shed"));
+    stream.write_all(&calls).expect("send");
+    let mut buf = Vec::new();
+    let (seq_id, shed) = next_reply(&mut stream, &mut buf).expect("the shed call's reply");
+    assert_eq!(seq_id, 2);
+    let message = shed.expect_err("the second call is shed");
+    assert!(message.contains("overloaded"), "{message}");
+    (served, stream, buf)
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_answers_the_call_in_flight_then_exits_0() {
+    let (mut served, mut stream, mut buf) =
+        with_a_call_in_flight("answered", &["--echo-delay", "1s"]);
+    served.terminate();
+    let reply = next_reply(&mut stream, &mut buf).expect("the call in flight is answered");
+    assert_eq!(reply, (1, Ok("in flight".to_owned())));
+    assert_eq!(
+        next_reply(&mut stream, &mut buf),
+        None,
+        "then the connection closes"
+    );
+    let exit = served.wait();
+    assert!(exit.success(), "graceful shutdown exits 0, got {exit}");
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_with_a_hung_call_exits_at_the_drain_deadline() {
+    let (mut served, mut stream, mut buf) =
+        with_a_call_in_flight("hung", &["--echo-delay", "1h", "--drain-timeout", "300ms"]);
+    let asked = Instant::now();
+    served.terminate();
+    assert_eq!(
+        next_reply(&mut stream, &mut buf),
+        None,
+        "the hung call is cancelled: closed without a reply"
+    );
+    let exit = served.wait();
+    let waited = asked.elapsed();
+    assert!(
+        exit.success(),
+        "exits 0 after the drain deadline, got {exit}"
+    );
+    assert!(
+        waited >= Duration::from_millis(300),
+        "not before the drain deadline: {waited:?}"
+    );
+}
+
+#[test]
+fn invalid_timeouts_exit_2_naming_the_flag_or_field() {
+    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--read-timeout", "0s"])
+        .output()
+        .expect("faultline runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("readTimeout"), "{stderr}");
+    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--idle-timeout", "5"])
+        .output()
+        .expect("faultline runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("missing unit"), "{stderr}");
 }
 
 #[test]
@@ -114,7 +270,7 @@ fn an_address_in_use_exits_2() {
 
 /// `GET /metrics` on `addr`: the response body.
 fn scrape(addr: &str) -> String {
-    let mut stream = TcpStream::connect(addr).expect("connect to metrics");
+    let mut stream = connect(addr);
     stream
         .write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         .expect("send request");

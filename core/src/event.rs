@@ -1,5 +1,5 @@
-//! Typed events: every breaker transition, retry, backup request, fallback, balancer choice
-//! and deadline expiry, with the time it happened, on one broadcast stream. Simulation
+//! Typed events: every breaker transition, retry, backup request, fallback, balancer choice,
+//! deadline expiry and server connection close, with the time it happened, on one broadcast stream. Simulation
 //! checkers, chaos probes and metrics all subscribe to the same `EventBus`; nothing parses
 //! logs.
 //!
@@ -55,6 +55,48 @@ pub enum FallbackReason {
     Timeout,
     BreakerOpen,
     Error(RpcErrorKind),
+}
+
+/// Why the server closed a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CloseReason {
+    /// The peer closed its side (a half-close too) or the read failed; the requests
+    /// already read were answered first.
+    PeerClosed,
+    /// A frame had started and was not whole within the read timeout; the requests
+    /// already read were answered first.
+    ReadTimeout,
+    /// No request in flight and no bytes for the idle timeout.
+    IdleTimeout,
+    /// A reply was not taken by the peer within the write timeout (a peer that does not
+    /// read); the connection's requests in flight were cancelled.
+    WriteTimeout,
+    /// A malformed frame; the connection's requests in flight were cancelled.
+    Malformed,
+    /// Writing a reply failed; the connection's requests in flight were cancelled.
+    WriteFailed,
+    /// Server shutdown; every request read was answered first.
+    Shutdown,
+    /// The drain deadline passed or the server was aborted: the requests still in flight
+    /// were cancelled unanswered.
+    Cancelled,
+}
+
+impl CloseReason {
+    /// The reason in snake case, as metrics label it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::PeerClosed => "peer_closed",
+            Self::ReadTimeout => "read_timeout",
+            Self::IdleTimeout => "idle_timeout",
+            Self::WriteTimeout => "write_timeout",
+            Self::Malformed => "malformed",
+            Self::WriteFailed => "write_failed",
+            Self::Shutdown => "shutdown",
+            Self::Cancelled => "cancelled",
+        }
+    }
 }
 
 /// What happened.
@@ -126,6 +168,9 @@ pub enum EventKind {
         error: &'static str,
         offset: usize,
     },
+    /// The server closed a connection (emitted once its slot under `max_connections` is
+    /// free again).
+    ConnectionClosed { peer: Arc<str>, reason: CloseReason },
 }
 
 /// The broadcast stream events go on. Cloning shares the stream.

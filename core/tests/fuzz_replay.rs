@@ -97,9 +97,39 @@ fn every_seed_replays() {
     assert!(replay("seeds") > 100);
 }
 
+/// Every file under `fuzz/regressions/<target>/` (hidden files aside), counted apart
+/// from `read_corpus`, so a reader that skipped some would not go unnoticed.
+fn regression_files(dir: &Path) -> usize {
+    let visible = |path: &Path| {
+        !path
+            .file_name()
+            .is_some_and(|name| name.to_string_lossy().starts_with('.'))
+    };
+    fs::read_dir(dir)
+        .expect("readable fuzz/regressions")
+        .map(|entry| entry.expect("readable entry").path())
+        .filter(|path| path.is_dir() && visible(path))
+        .flat_map(|target| fs::read_dir(target).expect("readable target folder"))
+        .map(|entry| entry.expect("readable entry").path())
+        .filter(|path| visible(path))
+        .count()
+}
+
 #[test]
 fn every_regression_replays() {
-    replay("regressions");
+    let dir = fuzz_dir().join("regressions");
+    assert!(
+        dir.is_dir(),
+        "{} is missing: the minimised crashes are not replayed",
+        dir.display()
+    );
+    let files = regression_files(&dir);
+    assert!(files >= 1, "{} holds no regression", dir.display());
+    assert_eq!(
+        replay("regressions"),
+        files,
+        "every regression file replayed"
+    );
 }
 
 #[test]

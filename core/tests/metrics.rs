@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use faultline_core::event::{
-    BreakerScope, BreakerState, EventBus, EventKind, FallbackReason, RetryDenial, Side,
+    BreakerScope, BreakerState, CloseReason, EventBus, EventKind, FallbackReason, RetryDenial, Side,
 };
 use faultline_core::metrics::{Metrics, CONTENT_TYPE, DURATION_BUCKETS, MAX_METHODS, OVERFLOW};
 use faultline_core::rpc::RpcErrorKind;
@@ -276,6 +276,18 @@ async fn resilience_events_are_counted_by_reason() {
             error: "frame_too_large",
             offset: 0,
         },
+        EventKind::ConnectionClosed {
+            peer: "127.0.0.1:50000".into(),
+            reason: CloseReason::Malformed,
+        },
+        EventKind::ConnectionClosed {
+            peer: "127.0.0.1:50001".into(),
+            reason: CloseReason::ReadTimeout,
+        },
+        EventKind::ConnectionClosed {
+            peer: "127.0.0.1:50002".into(),
+            reason: CloseReason::ReadTimeout,
+        },
     ])
     .await;
 
@@ -334,6 +346,14 @@ async fn resilience_events_are_counted_by_reason() {
         (
             r#"faultline_malformed_frames_total{error="frame_too_large"}"#,
             "1",
+        ),
+        (
+            r#"faultline_server_connections_closed_total{reason="malformed"}"#,
+            "1",
+        ),
+        (
+            r#"faultline_server_connections_closed_total{reason="read_timeout"}"#,
+            "2",
         ),
         ("faultline_events_dropped_total", "0"),
     ];

@@ -1,16 +1,24 @@
 //! Test support for the `serve_*` tests: `faultline serve` as a child process on a free
-//! loopback port, killed when the test is done.
+//! loopback port, killed when the test is done. Every wait on it is bounded by [`BOUND`],
+//! so a server that never prints or never exits fails the test instead of hanging it.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The longest any one wait on the server may take.
+pub const BOUND: Duration = Duration::from_secs(10);
 
 /// A running `faultline serve --listen 127.0.0.1:0`.
 pub struct Served {
     pub child: Child,
     /// The address it printed (`127.0.0.1:PORT`).
     pub addr: String,
-    stdout: BufReader<ChildStdout>,
+    /// Its stdout, line by line, from a reader thread (so a wait can time out).
+    lines: mpsc::Receiver<String>,
 }
 
 impl Served {
@@ -23,31 +31,67 @@ impl Served {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("faultline serve starts");
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut line = String::new();
-        stdout.read_line(&mut line).expect("read the first line");
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("`listening on ADDR` expected, got {line:?}"))
-            .to_owned();
-        Self {
-            child,
-            addr,
-            stdout,
-        }
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let sent = line.map(|line| tx.send(line));
+                if !matches!(sent, Ok(Ok(()))) {
+                    return;
+                }
+            }
+        });
+        let first = lines.recv_timeout(BOUND);
+        let addr = first
+            .as_deref()
+            .ok()
+            .and_then(|line| line.trim().strip_prefix("listening on "))
+            .map(str::to_owned);
+        let Some(addr) = addr else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`listening on ADDR` expected within {BOUND:?}, got {first:?}");
+        };
+        Self { child, addr, lines }
     }
 
-    /// The next line it prints.
+    /// The next line it prints, within [`BOUND`].
     pub fn line(&mut self) -> String {
-        let mut line = String::new();
-        self.stdout.read_line(&mut line).expect("read a line");
-        line.trim().to_owned()
+        match self.lines.recv_timeout(BOUND) {
+            Ok(line) => line.trim().to_owned(),
+            Err(err) => panic!("no line from faultline serve within {BOUND:?}: {err}"),
+        }
     }
 
     /// The port it listens on.
     pub fn port(&self) -> &str {
         self.addr.rsplit(':').next().expect("host:port")
+    }
+
+    /// Sends it SIGTERM.
+    #[cfg(unix)]
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -TERM failed: {status}");
+    }
+
+    /// Its exit status, once it has exited; fails if it is still running after [`BOUND`].
+    /// (std cannot wait for a child with a timeout, so this polls every 10 ms.)
+    pub fn wait(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + BOUND;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "faultline serve still running {BOUND:?} later"
+            );
+            thread::sleep(Duration::from_millis(10));
+        }
     }
 }
 

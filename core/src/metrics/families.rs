@@ -11,8 +11,8 @@ use prometheus_client::registry::{Registry, Unit};
 
 use super::bounded::Bounded;
 use super::labels::{
-    CallLabels, DeadlineLabels, DenialLabels, FallbackLabels, MalformedLabels, MethodLabels,
-    PickLabels, RetryLabels, ScopeLabels, TransitionLabels, ZoneLabels,
+    CallLabels, CloseLabels, DeadlineLabels, DenialLabels, FallbackLabels, MalformedLabels,
+    MethodLabels, PickLabels, RetryLabels, ScopeLabels, TransitionLabels, ZoneLabels,
 };
 
 /// Upper bounds of the call duration buckets, in seconds: 1-2.5-5 steps from 100 µs to
@@ -56,6 +56,7 @@ pub struct Families {
     pub zone_remote_rtt: Family<ZoneLabels, RatioGauge>,
     pub deadline_exceeded: Family<DeadlineLabels, Counter>,
     pub malformed_frames: Family<MalformedLabels, Counter>,
+    pub connections_closed: Family<CloseLabels, Counter>,
     pub events_dropped: Counter,
 }
 
@@ -81,6 +82,7 @@ impl Families {
             zone_remote_rtt: Family::default(),
             deadline_exceeded: Family::default(),
             malformed_frames: Family::default(),
+            connections_closed: Family::default(),
             events_dropped: Counter::default(),
         };
         let f = &families;
@@ -168,6 +170,11 @@ impl Families {
             "malformed_frames",
             "Connections closed by the server because of a malformed frame, by decode error",
             f.malformed_frames.clone(),
+        );
+        faultline.register(
+            "server_connections_closed",
+            "Connections the server closed, by reason (peer_closed, read_timeout, idle_timeout, malformed, write_failed, shutdown, cancelled)",
+            f.connections_closed.clone(),
         );
         faultline.register(
             "events_dropped",

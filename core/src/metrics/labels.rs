@@ -141,6 +141,11 @@ pub struct MalformedLabels {
     pub error: &'static str,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct CloseLabels {
+    pub reason: &'static str,
+}
+
 pub fn side_name(side: Side) -> &'static str {
     match side {
         Side::Client => "client",

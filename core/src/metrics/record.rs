@@ -4,9 +4,9 @@
 
 use super::families::Families;
 use super::labels::{
-    denial_name, side_name, state_value, transition_labels, CallLabels, DeadlineLabels,
-    DenialLabels, FallbackLabels, MalformedLabels, MethodLabels, PickLabels, RetryLabels,
-    ScopeLabels, ZoneLabels, RPC_SYSTEM,
+    denial_name, side_name, state_value, transition_labels, CallLabels, CloseLabels,
+    DeadlineLabels, DenialLabels, FallbackLabels, MalformedLabels, MethodLabels, PickLabels,
+    RetryLabels, ScopeLabels, ZoneLabels, RPC_SYSTEM,
 };
 use crate::event::{Event, EventKind, Side};
 
@@ -122,6 +122,13 @@ impl Families {
             EventKind::MalformedFrame { error, .. } => {
                 self.malformed_frames
                     .get_or_create(&MalformedLabels { error })
+                    .inc();
+            }
+            EventKind::ConnectionClosed { reason, .. } => {
+                self.connections_closed
+                    .get_or_create(&CloseLabels {
+                        reason: reason.name(),
+                    })
                     .inc();
             }
         }

@@ -1,6 +1,11 @@
 //! The accept loop: takes connections off the listener, enforces `max_connections`, runs
-//! one task per connection, and on shutdown stops accepting and waits for every
-//! connection to drain.
+//! one task per connection, and on shutdown stops accepting (the listener is closed, so
+//! new connections are refused), lets every connection drain, and tells the connections
+//! still open to cancel their requests when the drain deadline passes or `abort` asks.
+//!
+//! Both `select!`s are `biased`, so one seed gives one trace under turmoil: the `Server`
+//! handle's word first (a shutdown is never starved by a flood of connections), then
+//! connections that ended, then new connections or the drain deadline.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +15,8 @@ use tokio::task::JoinSet;
 
 use super::builder::Shared;
 use super::connection::serve_connection;
-use super::stopped;
+use super::{cancelled, draining, Phase};
+use crate::event::EventKind;
 use crate::net::Listener;
 
 /// Pause after a failed accept.
@@ -20,12 +26,14 @@ pub(super) async fn accept_loop<L: Listener>(
     listener: L,
     shared: Arc<Shared>,
     connections: Option<Arc<Semaphore>>,
-    mut stop: watch::Receiver<bool>,
+    mut control: watch::Receiver<Phase>,
 ) {
+    let (phase, connection_phase) = watch::channel(Phase::Serve);
     let mut open = JoinSet::new();
     loop {
         tokio::select! {
-            _ = stopped(&mut stop) => break,
+            biased;
+            _ = draining(&mut control) => break,
             Some(_) = open.join_next(), if !open.is_empty() => {}
             accepted = listener.accept() => {
                 let (stream, peer) = match accepted {
@@ -52,14 +60,37 @@ pub(super) async fn accept_loop<L: Listener>(
                 };
                 shared.stats.accepted();
                 let shared = shared.clone();
-                let stop = stop.clone();
+                let phase = connection_phase.clone();
                 open.spawn(async move {
-                    serve_connection(shared, stream, peer.to_string().into(), stop).await;
+                    let peer: Arc<str> = peer.to_string().into();
+                    let reason = serve_connection(shared.clone(), stream, peer.clone(), phase).await;
+                    shared.stats.closed();
                     drop(permit);
+                    shared.events.emit(EventKind::ConnectionClosed { peer, reason });
                 });
             }
         }
     }
     drop(listener);
+    phase.send_replace(Phase::Drain);
+    let deadline = tokio::time::sleep(shared.timeouts.drain);
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            biased;
+            _ = cancelled(&mut control) => break,
+            joined = open.join_next() => if joined.is_none() {
+                return;
+            },
+            _ = &mut deadline => {
+                tracing::warn!(
+                    connections = open.len(),
+                    "drain deadline passed: cancelling the requests still in flight"
+                );
+                break;
+            }
+        }
+    }
+    phase.send_replace(Phase::Cancel);
     while open.join_next().await.is_some() {}
 }

@@ -1,14 +1,16 @@
 //! `ServerBuilder`: a server's settings, with the defaults of a production RPC server
-//! (Kitex: no connection or concurrency limit unless asked; 16 MiB frames), and the
-//! calls that start it.
+//! (Kitex: no connection or concurrency limit unless asked; 16 MiB frames; 5 s read and
+//! write, 10 min idle and 5 s drain timeouts), and the calls that start it.
 
 use std::io;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::{watch, Semaphore};
 
 use super::accept::accept_loop;
-use super::{Router, Server, ServerStats};
+use super::timeouts::{capped, Timeouts};
+use super::{Phase, Router, Server, ServerStats};
 use crate::event::EventBus;
 use crate::net::{Listener, Net};
 use crate::protocol::DecodeLimits;
@@ -21,6 +23,7 @@ pub struct ServerBuilder {
     limits: DecodeLimits,
     max_connections: Option<usize>,
     max_in_flight: Option<usize>,
+    timeouts: Timeouts,
     events: EventBus,
 }
 
@@ -30,6 +33,7 @@ pub(super) struct Shared {
     pub service: Arc<str>,
     pub zone: Option<Arc<str>>,
     pub limits: DecodeLimits,
+    pub timeouts: Timeouts,
     pub events: EventBus,
     pub router: Router,
     /// Permits for requests being served; `None` is unlimited.
@@ -39,7 +43,9 @@ pub(super) struct Shared {
 
 impl ServerBuilder {
     /// A server for `service` (the name events and metrics carry). Defaults: default
-    /// `DecodeLimits`, no connection or in-flight limit, a fresh `EventBus`, no zone.
+    /// `DecodeLimits`, no connection or in-flight limit, the default read, write, idle and
+    /// drain timeouts ([`DEFAULT_READ_TIMEOUT`](super::DEFAULT_READ_TIMEOUT) and the others), a
+    /// fresh `EventBus`, no zone.
     pub fn new(service: impl Into<Arc<str>>) -> Self {
         Self {
             service: service.into(),
@@ -47,6 +53,7 @@ impl ServerBuilder {
             limits: DecodeLimits::default(),
             max_connections: None,
             max_in_flight: None,
+            timeouts: Timeouts::default(),
             events: EventBus::default(),
         }
     }
@@ -67,6 +74,37 @@ impl ServerBuilder {
     /// at once with a `TApplicationException` (`INTERNAL_ERROR`, "overloaded").
     pub fn max_in_flight(mut self, n: usize) -> Self {
         self.max_in_flight = Some(n);
+        self
+    }
+
+    /// A frame that has started arriving must be whole within `timeout`; otherwise the
+    /// server stops reading the connection, answers the requests already read and closes
+    /// it. Durations past `config::MAX_DURATION` count as that.
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.read = capped(timeout);
+        self
+    }
+
+    /// Each reply must be taken by the peer's socket within `timeout`; otherwise the
+    /// connection closes at once, cancelling its requests (a peer that does not read).
+    /// Durations past `config::MAX_DURATION` count as that.
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.write = capped(timeout);
+        self
+    }
+
+    /// A connection with no request in flight and no bytes for `timeout` is closed.
+    /// Durations past `config::MAX_DURATION` count as that.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.idle = capped(timeout);
+        self
+    }
+
+    /// How long a shutdown (or a dropped `Server`) waits for the requests in flight before
+    /// cancelling them and closing their connections. Zero cancels at once, as `abort`
+    /// does. Durations past `config::MAX_DURATION` count as that.
+    pub fn drain_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.drain = capped(timeout);
         self
     }
 
@@ -96,6 +134,7 @@ impl ServerBuilder {
             service: self.service,
             zone: self.zone,
             limits: self.limits,
+            timeouts: self.timeouts,
             events: self.events,
             router,
             in_flight: self
@@ -106,8 +145,8 @@ impl ServerBuilder {
         let connections = self
             .max_connections
             .map(|n| Arc::new(Semaphore::new(n.min(Semaphore::MAX_PERMITS))));
-        let (shutdown, stop) = watch::channel(false);
-        let task = tokio::spawn(accept_loop(listener, shared, connections, stop));
-        Ok(Server::new(local_addr, shutdown, task, stats))
+        let (control, phase) = watch::channel(Phase::Serve);
+        let task = tokio::spawn(accept_loop(listener, shared, connections, phase));
+        Ok(Server::new(local_addr, control, task, stats))
     }
 }

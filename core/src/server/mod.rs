@@ -8,16 +8,34 @@
 //!   `TApplicationException`.
 //! - Failures outside the service's own exceptions go on the wire as Thrift's
 //!   `TApplicationException` (see `call.rs` for which kind when).
-//! - A malformed frame closes only its connection; it is counted
-//!   ([`ServerStats::malformed_frames`]) and emitted as `MalformedFrame`.
 //! - Several requests may be in flight on one connection (pipelining, TTHeader
 //!   multiplexing); replies carry the request's sequence id.
 //! - Limits: `max_connections` (extra connections are closed at accept) and
 //!   `max_in_flight` (extra requests are answered at once with an exception).
-//! - [`Server::shutdown`] stops accepting and drains: every request already read is
-//!   served and answered before its connection closes.
-//! - One `CallFinished { side: Server }` event per request, and a `tracing` span
+//! - One `CallFinished { side: Server }` event per request, one `ConnectionClosed` (with a
+//!   [`CloseReason`](crate::event::CloseReason)) per connection, and a `tracing` span
 //!   `rpc.server` per call with service, zone, method, sequence id and peer.
+//!
+//! # Faults: what happens to a call and to its connection
+//!
+//! | fault | the connection | calls already read | counted in |
+//! |---|---|---|---|
+//! | slow sender: a frame started and not whole within the read timeout (5 s) | no longer read; closed once the calls are answered | served and answered | [`ServerStats::read_timeouts`], `ReadTimeout` |
+//! | idle: no call in flight and no bytes for the idle timeout (10 min) | closed | none in flight | [`ServerStats::idle_timeouts`], `IdleTimeout` |
+//! | half-close (the peer shuts its write side), close, or a read error | no longer read; closed once the calls are answered (a frame cut short is dropped) | served and answered | `PeerClosed` |
+//! | malformed frame | closed at once; other connections unaffected | cancelled, unanswered | [`ServerStats::malformed_frames`], `MalformedFrame`, `Malformed` |
+//! | slow reader: a reply not taken by the peer's socket within the write timeout (5 s) | closed at once | cancelled, unanswered | [`ServerStats::write_timeouts`], `WriteTimeout` |
+//! | a reply cannot be written (the peer reset) | closed at once | cancelled | `WriteFailed` |
+//! | [`Server::shutdown`] or a dropped `Server`: drain | the listener closes (new connections are refused); no longer read; closed once the calls are answered | served and answered | `Shutdown` |
+//! | drain deadline passed (5 s after shutdown) | closed | cancelled, unanswered (the handler future is dropped) | [`ServerStats::calls_cancelled`], `Cancelled` |
+//! | [`Server::abort`] | closed at once | cancelled, unanswered | [`ServerStats::calls_cancelled`], `Cancelled` |
+//!
+//! The defaults are Kitex's (server `ReadWriteTimeout` 5 s for reads and writes,
+//! `MaxConnectionIdleTime` 10 min, `ExitWaitTime` 5 s); [`DEFAULT_READ_TIMEOUT`] and its
+//! siblings say why each fits. Every timer is a `tokio::time` one (virtual under turmoil
+//! and in paused tests), and every `select!` in the server is `biased` with a fixed order
+//! (stop before work, finished calls before deadlines, deadlines before new bytes), so one
+//! turmoil seed gives one trace.
 //!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
@@ -38,11 +56,16 @@ mod config;
 mod connection;
 mod router;
 mod stats;
+mod timeouts;
+mod writer;
 
 pub use builder::ServerBuilder;
 pub use config::ServerConfig;
 pub use router::{CallContext, Router};
 pub use stats::ServerStats;
+pub use timeouts::{
+    DEFAULT_DRAIN_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_READ_TIMEOUT, DEFAULT_WRITE_TIMEOUT,
+};
 
 use std::net::SocketAddr;
 use std::panic;
@@ -51,26 +74,38 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-/// A running server. Dropping it shuts the server down gracefully in the background;
-/// `shutdown` does the same and waits for it.
+/// A running server. Dropping it shuts the server down gracefully in the background (as
+/// `shutdown` does, drain deadline included); `shutdown` and `abort` wait for the end.
 #[derive(Debug)]
 pub struct Server {
     local_addr: SocketAddr,
-    stop: watch::Sender<bool>,
+    control: watch::Sender<Phase>,
     task: JoinHandle<()>,
     stats: Arc<ServerStats>,
+}
+
+/// Where a server is in its life. The `Server` handle tells the accept loop; the accept
+/// loop tells the connections (it alone decides when the drain deadline has passed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Phase {
+    /// Accepting connections and reading requests.
+    Serve,
+    /// Not accepting or reading any more; requests already read are served and answered.
+    Drain,
+    /// Requests still in flight are cancelled and every connection closes now.
+    Cancel,
 }
 
 impl Server {
     fn new(
         local_addr: SocketAddr,
-        stop: watch::Sender<bool>,
+        control: watch::Sender<Phase>,
         task: JoinHandle<()>,
         stats: Arc<ServerStats>,
     ) -> Self {
         Self {
             local_addr,
-            stop,
+            control,
             task,
             stats,
         }
@@ -81,15 +116,27 @@ impl Server {
         self.local_addr
     }
 
-    /// The server's counters.
-    pub fn stats(&self) -> &ServerStats {
+    /// The server's counters (clone the `Arc` to read them after `shutdown`).
+    pub fn stats(&self) -> &Arc<ServerStats> {
         &self.stats
     }
 
     /// Stops accepting connections and reading requests, serves and answers every request
-    /// already read, closes every connection, and returns when all of that is done.
+    /// already read, closes every connection, and returns when all of that is done — or
+    /// when the drain deadline passes: then the requests still in flight are cancelled
+    /// (counted in [`ServerStats::calls_cancelled`]) and their connections closed.
     pub async fn shutdown(self) {
-        self.stop.send_replace(true);
+        self.stop(Phase::Drain).await;
+    }
+
+    /// Stops at once: stops accepting, cancels every request in flight (unanswered),
+    /// closes every connection, and returns when all of that is done.
+    pub async fn abort(self) {
+        self.stop(Phase::Cancel).await;
+    }
+
+    async fn stop(self, phase: Phase) {
+        self.control.send_replace(phase);
         if let Err(err) = self.task.await {
             if err.is_panic() {
                 panic::resume_unwind(err.into_panic());
@@ -98,8 +145,21 @@ impl Server {
     }
 }
 
-/// Resolves once shutdown is asked for (or the `Server` handle is gone).
-async fn stopped(stop: &mut watch::Receiver<bool>) {
+/// Resolves once the server stops serving: shutdown or abort asked for, or the `Server`
+/// handle gone (a graceful shutdown too).
+async fn draining(phase: &mut watch::Receiver<Phase>) {
     // An error means the sender is gone: that is a shutdown too.
-    let _ = stop.wait_for(|stopped| *stopped).await;
+    let _ = phase.wait_for(|phase| *phase >= Phase::Drain).await;
+}
+
+/// Resolves once requests in flight must be cancelled; never if the sender is gone
+/// without asking for it (a dropped `Server` drains, and only the drain deadline cancels).
+async fn cancelled(phase: &mut watch::Receiver<Phase>) {
+    if phase
+        .wait_for(|phase| *phase == Phase::Cancel)
+        .await
+        .is_err()
+    {
+        std::future::pending::<()>().await;
+    }
 }

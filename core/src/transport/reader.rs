@@ -73,28 +73,53 @@ impl FrameReader {
         &mut self,
         io: &mut R,
     ) -> Result<Option<Bytes>, ReadError> {
-        let (transport, protocol) = self.framing.unzip();
         loop {
-            // Where the frame ends, as far as the bytes so far tell.
-            let end = match self.buf.is_empty() {
-                true => self.limits.max_frame,
-                false => match frame_len(&self.buf, transport, protocol, &self.limits) {
-                    Ok(Some(len)) if self.buf.len() >= len => {
-                        return Ok(Some(self.buf.split_to(len).freeze()))
-                    }
-                    Ok(Some(len)) => len,
-                    Ok(None) => self.limits.max_frame,
-                    Err(err) => return Err(ReadError::Malformed(err)),
-                },
-            };
-            self.make_room(end)?;
-            if io.read_buf(&mut self.buf).await? == 0 {
+            if let Some(frame) = self.next_buffered().map_err(ReadError::Malformed)? {
+                return Ok(Some(frame));
+            }
+            if self.fill(io).await? == 0 {
                 return match self.buf.is_empty() {
                     true => Ok(None),
                     false => Err(ReadError::Io(io::ErrorKind::UnexpectedEof.into())),
                 };
             }
         }
+    }
+
+    /// The next whole frame already buffered, if there is one; no I/O. With [`fill`],
+    /// the two halves of [`read`] for a caller that must know when bytes arrive (the
+    /// server's read and idle timeouts).
+    ///
+    /// [`fill`]: Self::fill
+    /// [`read`]: Self::read
+    pub fn next_buffered(&mut self) -> Result<Option<Bytes>, DecodeError> {
+        if self.buf.is_empty() {
+            return Ok(None);
+        }
+        match self.frame_end()? {
+            Some(len) if self.buf.len() >= len => Ok(Some(self.buf.split_to(len).freeze())),
+            _ => Ok(None),
+        }
+    }
+
+    /// One read from `io` into the buffer: the number of bytes read, 0 at the end of the
+    /// stream. Call it once `next_buffered` has returned `None` (a whole frame left in the
+    /// buffer counts against the room for the next one). Cancel-safe: a cancelled `fill`
+    /// has read nothing.
+    pub async fn fill<R: AsyncRead + Unpin>(&mut self, io: &mut R) -> Result<usize, ReadError> {
+        // Where the frame ends, as far as the bytes so far tell.
+        let end = match self.buf.is_empty() {
+            true => None,
+            false => self.frame_end().map_err(ReadError::Malformed)?,
+        };
+        self.make_room(end.unwrap_or(self.limits.max_frame))?;
+        Ok(io.read_buf(&mut self.buf).await?)
+    }
+
+    /// The length of the frame at the front of the (non-empty) buffer, once known.
+    fn frame_end(&self) -> Result<Option<usize>, DecodeError> {
+        let (transport, protocol) = self.framing.unzip();
+        frame_len(&self.buf, transport, protocol, &self.limits)
     }
 
     /// Decodes a frame `read` returned. The first frame fixes the connection's transport

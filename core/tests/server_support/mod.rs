@@ -1,13 +1,19 @@
 //! Test support for the `server_*` tests: a raw client built from `encode_frame` and the
 //! stream codec (`FrameReader`), so the server is checked against frames built by hand
 //! rather than by a client stack, and reply decoding into typed results or
-//! `TApplicationException`s.
+//! `TApplicationException`s; [`within`], the bound on every wait, so a regression fails
+//! instead of hanging; [`next_close`], the next connection the server closed.
 //!
 //! Not every test binary uses every helper, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
 use bytes::Bytes;
 use faultline_core::echo::{EchoArgs, EchoResult, METHOD};
+use faultline_core::event::{CloseReason, Event, EventKind};
 use faultline_core::frame::{decode_frame_bytes, encode_frame, Header, Transport};
 use faultline_core::net::Net;
 use faultline_core::protocol::{
@@ -16,6 +22,40 @@ use faultline_core::protocol::{
 };
 use faultline_core::transport::{write_frame, FrameReader, ReadError};
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::broadcast;
+
+/// The longest any one wait of a test may take (tokio time: real, or virtual in paused
+/// tests, where reaching it ends a stalled test at once).
+pub const BOUND: Duration = Duration::from_secs(10);
+
+/// `fut`'s output; a panic naming `what` if it is not ready within [`BOUND`].
+pub async fn within<F: Future>(what: &str, fut: F) -> F::Output {
+    match tokio::time::timeout(BOUND, fut).await {
+        Ok(out) => out,
+        Err(_) => panic!("{what}: still waiting after {BOUND:?}"),
+    }
+}
+
+/// The next event, within [`BOUND`].
+pub async fn next_event(rx: &mut broadcast::Receiver<Arc<Event>>) -> Arc<Event> {
+    within("the next event", rx.recv())
+        .await
+        .expect("the event bus is open")
+}
+
+/// The reason of the next `ConnectionClosed` event (other events are skipped), within
+/// [`BOUND`].
+pub async fn next_close(rx: &mut broadcast::Receiver<Arc<Event>>) -> CloseReason {
+    within("a ConnectionClosed event", async {
+        loop {
+            let event = rx.recv().await.expect("the event bus is open");
+            if let EventKind::ConnectionClosed { reason, .. } = event.kind {
+                return reason;
+            }
+        }
+    })
+    .await
+}
 
 /// A client that writes frames it builds itself and reads whole frames back.
 pub struct RawClient<S> {
