@@ -1,0 +1,306 @@
+//! One multiplexed connection: a writer task and a reader task over the two halves of the
+//! stream, and the calls waiting on it, matched to replies by sequence id through oneshot
+//! channels.
+//!
+//! - A call registers under its sequence id, queues its frame (the queue is bounded) and
+//!   waits; a call that ends (answered, cancelled, deadline passed) removes itself, and a
+//!   late reply to it is discarded. The connection stays: other calls share it.
+//! - The connection closes, and every call waiting on it fails with the cause, in
+//!   sequence-id order, when: a read or write fails or the peer closes it (`Io`); a reply
+//!   is malformed (`Protocol`); no byte has arrived for `stall_timeout` while calls were
+//!   waiting (`Io`, `TimedOut`: a black hole or a stalled peer; the stall clock starts at
+//!   the later of the last byte and the moment calls started waiting). It also closes,
+//!   with no call to fail, after `idle_timeout` without calls, and once every handle to it
+//!   is gone (the pool dropped it and no call is in flight on it).
+//! - Closing ends both tasks and drops the stream; the pool's next call to the address
+//!   dials a new connection.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tokio::io::{AsyncRead, AsyncWrite, ReadHalf, WriteHalf};
+use tokio::sync::{mpsc, oneshot, watch, Notify};
+use tokio::time::Instant;
+
+use super::super::codec::{self, Decoded};
+use super::super::gauge::{Gauges, Held};
+use super::super::watched::{self, Watched};
+use super::super::PoolConfig;
+use crate::protocol::DecodeLimits;
+use crate::rpc::RpcError;
+use crate::transport::{write_frame, FrameReader};
+
+/// Frames queued for one connection's writer task.
+const WRITE_QUEUE: usize = 1024;
+
+type Answer = oneshot::Sender<Result<Decoded, RpcError>>;
+
+/// A handle to one shared connection; the connection closes when every handle is gone.
+pub(in super::super) struct MuxConn {
+    shared: Arc<Shared>,
+    writes: mpsc::Sender<BytesMut>,
+}
+
+/// What the handles and the two tasks share.
+struct Shared {
+    addr: Arc<str>,
+    calls: Mutex<Calls>,
+    closed: watch::Sender<bool>,
+    /// Wakes the reader when calls start waiting on an idle connection (the stall clock
+    /// starts then).
+    busy: Notify,
+    timeouts: Timeouts,
+}
+
+/// The calls waiting for a reply, and since when the connection is busy or idle.
+struct Calls {
+    /// By sequence id (so failing them all goes in a fixed order); `None` once closed.
+    waiting: Option<BTreeMap<i32, Answer>>,
+    /// When `waiting` last went from empty to not, or back.
+    since: Instant,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Timeouts {
+    stall: Duration,
+    idle: Duration,
+}
+
+/// A call registered on a connection; dropping it removes the call.
+pub(in super::super) struct Registered {
+    shared: Arc<Shared>,
+    seq_id: i32,
+    answer: oneshot::Receiver<Result<Decoded, RpcError>>,
+}
+
+impl MuxConn {
+    /// Starts the writer and reader tasks of `stream`.
+    pub fn open<S: AsyncRead + AsyncWrite + Send + 'static>(
+        stream: S,
+        addr: Arc<str>,
+        config: &PoolConfig,
+        gauges: &Gauges,
+    ) -> Self {
+        let (read, write) = tokio::io::split(stream);
+        let (writes, queue) = mpsc::channel(WRITE_QUEUE);
+        let shared = Arc::new(Shared {
+            addr,
+            calls: Mutex::new(Calls {
+                waiting: Some(BTreeMap::new()),
+                since: Instant::now(),
+            }),
+            closed: watch::Sender::new(false),
+            busy: Notify::new(),
+            timeouts: Timeouts {
+                stall: config.stall_timeout,
+                idle: config.idle_timeout,
+            },
+        });
+        let held = Arc::new(gauges.connection());
+        tokio::spawn(write_loop(
+            write,
+            queue,
+            shared.clone(),
+            held.clone(),
+            gauges.task(),
+        ));
+        let reader = FrameReader::expecting(config.limits, config.transport, config.protocol);
+        tokio::spawn(read_loop(
+            read,
+            reader,
+            config.limits,
+            shared.clone(),
+            held,
+            gauges.task(),
+        ));
+        Self { shared, writes }
+    }
+
+    pub fn is_open(&self) -> bool {
+        !*self.shared.closed.borrow()
+    }
+
+    /// Calls waiting for a reply.
+    pub fn in_flight(&self) -> usize {
+        self.shared.lock().waiting.as_ref().map_or(0, BTreeMap::len)
+    }
+
+    /// Registers a call under `seq_id`; `None` when the connection has closed.
+    pub fn register(&self, seq_id: i32) -> Option<Registered> {
+        let (tx, answer) = oneshot::channel();
+        let mut calls = self.shared.lock();
+        let waiting = calls.waiting.as_mut()?;
+        let was_idle = waiting.is_empty();
+        waiting.insert(seq_id, tx);
+        if was_idle {
+            calls.since = Instant::now();
+            drop(calls);
+            self.shared.busy.notify_one();
+        }
+        Some(Registered {
+            shared: self.shared.clone(),
+            seq_id,
+            answer,
+        })
+    }
+
+    /// Sends the registered call's frame and waits for its reply.
+    pub async fn exchange(
+        &self,
+        frame: BytesMut,
+        mut registered: Registered,
+    ) -> Result<Decoded, RpcError> {
+        if self.writes.send(frame).await.is_err() {
+            return Err(codec::closed(&self.shared.addr));
+        }
+        (&mut registered.answer)
+            .await
+            .unwrap_or_else(|_| Err(codec::closed(&self.shared.addr)))
+    }
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.shared.lock().remove(self.seq_id);
+    }
+}
+
+impl Calls {
+    /// Takes the call `seq_id`; the connection turns idle when it was the last one.
+    fn remove(&mut self, seq_id: i32) -> Option<Answer> {
+        let waiting = self.waiting.as_mut()?;
+        let answer = waiting.remove(&seq_id)?;
+        if waiting.is_empty() {
+            self.since = Instant::now();
+        }
+        Some(answer)
+    }
+}
+
+/// Why the reader's timer may close the connection.
+enum Expiry {
+    Idle,
+    Stalled,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Calls> {
+        self.calls.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// When the reader must next look at the clock (the last byte arrived at `last_byte`),
+    /// and what expires then; `None` when nothing can.
+    fn timer(&self, calls: &Calls, last_byte: Instant) -> Option<(Instant, Expiry)> {
+        let waiting = calls.waiting.as_ref()?;
+        match waiting.is_empty() {
+            true => watched::deadline(calls.since, self.timeouts.idle).map(|at| (at, Expiry::Idle)),
+            false => watched::deadline(last_byte.max(calls.since), self.timeouts.stall)
+                .map(|at| (at, Expiry::Stalled)),
+        }
+    }
+
+    /// Closes the connection if its idle or stall time has run out; true when it did.
+    fn expire(&self, last_byte: Instant) -> bool {
+        let mut calls = self.lock();
+        let err = match self.timer(&calls, last_byte) {
+            Some((at, expiry)) if at <= Instant::now() => match expiry {
+                Expiry::Idle => codec::closed(&self.addr),
+                Expiry::Stalled => codec::stalled(&self.addr, self.timeouts.stall),
+            },
+            _ => return false,
+        };
+        let taken = calls.waiting.take();
+        drop(calls);
+        self.fail(taken, err);
+        true
+    }
+
+    /// Marks the connection closed and fails every call waiting on it with `err`.
+    fn close(&self, err: RpcError) {
+        let taken = self.lock().waiting.take();
+        self.fail(taken, err);
+    }
+
+    fn fail(&self, taken: Option<BTreeMap<i32, Answer>>, err: RpcError) {
+        self.closed.send_replace(true);
+        for (_, answer) in taken.into_iter().flatten() {
+            // The caller may have gone in the meantime; then nobody wants it.
+            drop(answer.send(Err(err.clone())));
+        }
+    }
+
+    fn answer(&self, reply: Decoded) {
+        let answer = self.lock().remove(reply.seq_id);
+        if let Some(answer) = answer {
+            drop(answer.send(Ok(reply)));
+        }
+    }
+}
+
+/// Resolves once the connection is closed.
+async fn closed(rx: &mut watch::Receiver<bool>) {
+    // The sender lives in `Shared`, which the waiting task holds: it cannot be gone.
+    let _ = rx.wait_for(|closed| *closed).await;
+}
+
+async fn write_loop<S: AsyncWrite>(
+    mut write: WriteHalf<S>,
+    mut queue: mpsc::Receiver<BytesMut>,
+    shared: Arc<Shared>,
+    _connection: Arc<Held>,
+    _task: Held,
+) {
+    let mut stop = shared.closed.subscribe();
+    loop {
+        let frame = tokio::select! {
+            biased;
+            () = closed(&mut stop) => return,
+            frame = queue.recv() => frame,
+        };
+        let Some(frame) = frame else {
+            // Every handle is gone, so no call waits on this connection any more.
+            return shared.close(codec::closed(&shared.addr));
+        };
+        let written = tokio::select! {
+            biased;
+            () = closed(&mut stop) => return,
+            written = write_frame(&mut write, &frame) => written,
+        };
+        if let Err(err) = written {
+            return shared.close(RpcError::io(&shared.addr, &err));
+        }
+    }
+}
+
+async fn read_loop<S: AsyncRead>(
+    read: ReadHalf<S>,
+    mut reader: FrameReader,
+    limits: DecodeLimits,
+    shared: Arc<Shared>,
+    _connection: Arc<Held>,
+    _task: Held,
+) {
+    let mut stop = shared.closed.subscribe();
+    let mut stream = Watched::new(read);
+    loop {
+        let check_at = {
+            let calls = shared.lock();
+            shared.timer(&calls, stream.last_byte()).map(|(at, _)| at)
+        };
+        let event = tokio::select! {
+            biased;
+            () = closed(&mut stop) => return,
+            read = codec::read_reply(&mut reader, &mut stream, &shared.addr, limits) => Some(read),
+            () = shared.busy.notified() => None,
+            () = watched::sleep_until(check_at) => None,
+        };
+        match event {
+            Some(Ok(reply)) => shared.answer(reply),
+            Some(Err(err)) => return shared.close(err),
+            None if shared.expire(stream.last_byte()) => return,
+            None => {}
+        }
+    }
+}
