@@ -25,7 +25,7 @@
 //! | connect black-holed | `RpcError::ConnectTimeout` after `connect_timeout` | the dial is dropped |
 //! | reset, or the peer closes it mid-call | `RpcError::Io` (every call waiting on it, multiplexed) | dropped; the next call dials |
 //! | the peer closed it while idle | not affected: checkout probes it (exclusive), the reader saw the close (multiplexed) | dropped; the call dials a new one |
-//! | black hole or stalled peer mid-call | `RpcError::Timeout` at its deadline; without a deadline, `Io` (`TimedOut`) after `stall_timeout` with no byte | exclusive: dropped with the call, never reused; multiplexed: closed after `stall_timeout` without a byte while calls wait, then redialed |
+//! | black hole or stalled peer mid-call | `RpcError::Timeout` at its deadline; without a deadline, `Io` (`TimedOut`) after `stall_timeout` with no byte | exclusive: dropped with the call, never reused; multiplexed: closed once no byte has come for `stall_timeout` since a request was written, then redialed |
 //! | slow reply (past the deadline) | `RpcError::Timeout` at its deadline | exclusive: dropped (a late reply is never read as the next call's); multiplexed: kept, the late reply is discarded |
 //! | malformed reply | `RpcError::Protocol` | dropped (every call on it fails, multiplexed) |
 //! | instance removed by discovery | calls in flight finish on their connection | idle ones dropped by the next call; multiplexed ones close when their last call ends ([`Pool::with_discovery`]) |
@@ -103,9 +103,10 @@ pub struct PoolConfig {
     #[serde(with = "crate::config::duration")]
     #[cfg_attr(feature = "schema", schemars(with = "crate::config::duration::Schema"))]
     pub keepalive: Duration,
-    /// A connection on which no byte has arrived for this long while calls wait for
-    /// replies is closed (its calls fail with `Io`, `TimedOut`) and redialed by the next
-    /// call; `0` turns it off.
+    /// A connection on which no byte has arrived for this long since a request was
+    /// written on it (exclusive: while its call waits; multiplexed: even if that call has
+    /// since given up, as its reply is still owed) is closed, its waiting calls fail with
+    /// `Io` (`TimedOut`), and the next call dials anew; `0` turns it off.
     #[serde(with = "crate::config::duration")]
     #[cfg_attr(feature = "schema", schemars(with = "crate::config::duration::Schema"))]
     pub stall_timeout: Duration,

@@ -7,11 +7,14 @@
 //!   late reply to it is discarded. The connection stays: other calls share it.
 //! - The connection closes, and every call waiting on it fails with the cause, in
 //!   sequence-id order, when: a read or write fails or the peer closes it (`Io`); a reply
-//!   is malformed (`Protocol`); no byte has arrived for `stall_timeout` while calls were
-//!   waiting (`Io`, `TimedOut`: a black hole or a stalled peer; the stall clock starts at
-//!   the later of the last byte and the moment calls started waiting). It also closes,
-//!   with no call to fail, after `idle_timeout` without calls, and once every handle to it
-//!   is gone (the pool dropped it and no call is in flight on it).
+//!   is malformed (`Protocol`); no byte has arrived for `stall_timeout` since a request
+//!   was written (`Io`, `TimedOut`: a black hole or a stalled peer). The stall clock runs
+//!   from the first request written after the last byte received, whether or not its call
+//!   still waits: a request whose call hit its deadline is still owed a (late) reply, so
+//!   short deadlines cannot keep a dead connection alive by each ending before the
+//!   timeout. It also closes, with no call to fail, after `idle_timeout` without calls,
+//!   and once every handle to it is gone (the pool dropped it and no call is in flight on
+//!   it).
 //! - Closing ends both tasks and drops the stream; the pool's next call to the address
 //!   dials a new connection.
 
@@ -48,9 +51,9 @@ struct Shared {
     addr: Arc<str>,
     calls: Mutex<Calls>,
     closed: watch::Sender<bool>,
-    /// Wakes the reader when calls start waiting on an idle connection (the stall clock
-    /// starts then).
-    busy: Notify,
+    /// Wakes the reader when a request is written to a connection that owed nothing (the
+    /// stall clock starts then).
+    owing: Notify,
     timeouts: Timeouts,
 }
 
@@ -58,8 +61,11 @@ struct Shared {
 struct Calls {
     /// By sequence id (so failing them all goes in a fixed order); `None` once closed.
     waiting: Option<BTreeMap<i32, Answer>>,
-    /// When `waiting` last went from empty to not, or back.
+    /// When `waiting` last went from empty to not, or back (the idle clock).
     since: Instant,
+    /// When the first request written since the last reply frame went out (the stall
+    /// clock); `None` when nothing is owed.
+    owed_since: Option<Instant>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -90,9 +96,10 @@ impl MuxConn {
             calls: Mutex::new(Calls {
                 waiting: Some(BTreeMap::new()),
                 since: Instant::now(),
+                owed_since: None,
             }),
             closed: watch::Sender::new(false),
-            busy: Notify::new(),
+            owing: Notify::new(),
             timeouts: Timeouts {
                 stall: config.stall_timeout,
                 idle: config.idle_timeout,
@@ -131,14 +138,12 @@ impl MuxConn {
     pub fn register(&self, seq_id: i32) -> Option<Registered> {
         let (tx, answer) = oneshot::channel();
         let mut calls = self.shared.lock();
+        let calls = &mut *calls;
         let waiting = calls.waiting.as_mut()?;
-        let was_idle = waiting.is_empty();
-        waiting.insert(seq_id, tx);
-        if was_idle {
+        if waiting.is_empty() {
             calls.since = Instant::now();
-            drop(calls);
-            self.shared.busy.notify_one();
         }
+        waiting.insert(seq_id, tx);
         Some(Registered {
             shared: self.shared.clone(),
             seq_id,
@@ -194,10 +199,23 @@ impl Shared {
     /// and what expires then; `None` when nothing can.
     fn timer(&self, calls: &Calls, last_byte: Instant) -> Option<(Instant, Expiry)> {
         let waiting = calls.waiting.as_ref()?;
+        if let Some(owed) = calls.owed_since {
+            return watched::deadline(owed.max(last_byte), self.timeouts.stall)
+                .map(|at| (at, Expiry::Stalled));
+        }
         match waiting.is_empty() {
             true => watched::deadline(calls.since, self.timeouts.idle).map(|at| (at, Expiry::Idle)),
-            false => watched::deadline(last_byte.max(calls.since), self.timeouts.stall)
-                .map(|at| (at, Expiry::Stalled)),
+            false => None,
+        }
+    }
+
+    /// A request went out: the stall clock starts unless it already runs.
+    fn sent(&self) {
+        let mut calls = self.lock();
+        if calls.owed_since.is_none() {
+            calls.owed_since = Some(Instant::now());
+            drop(calls);
+            self.owing.notify_one();
         }
     }
 
@@ -231,8 +249,13 @@ impl Shared {
         }
     }
 
+    /// A reply frame came: nothing written so far is owed any more.
     fn answer(&self, reply: Decoded) {
-        let answer = self.lock().remove(reply.seq_id);
+        let answer = {
+            let mut calls = self.lock();
+            calls.owed_since = None;
+            calls.remove(reply.seq_id)
+        };
         if let Some(answer) = answer {
             drop(answer.send(Ok(reply)));
         }
@@ -268,8 +291,9 @@ async fn write_loop<S: AsyncWrite>(
             () = closed(&mut stop) => return,
             written = write_frame(&mut write, &frame) => written,
         };
-        if let Err(err) = written {
-            return shared.close(RpcError::io(&shared.addr, &err));
+        match written {
+            Ok(()) => shared.sent(),
+            Err(err) => return shared.close(RpcError::io(&shared.addr, &err)),
         }
     }
 }
@@ -293,7 +317,7 @@ async fn read_loop<S: AsyncRead>(
             biased;
             () = closed(&mut stop) => return,
             read = codec::read_reply(&mut reader, &mut stream, &shared.addr, limits) => Some(read),
-            () = shared.busy.notified() => None,
+            () = shared.owing.notified() => None,
             () = watched::sleep_until(check_at) => None,
         };
         match event {
