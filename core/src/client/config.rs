@@ -306,6 +306,44 @@ mod tests {
     }
 
     #[test]
+    fn pool_fault_settings_are_data_with_bounds() {
+        let config: ClientConfig = serde_json::from_value(serde_json::json!({
+            "pool": {"keepalive": "0s", "stallTimeout": "0s", "muxConnections": 4}
+        }))
+        .unwrap();
+        assert_eq!(
+            config.validate(),
+            Ok(()),
+            "0 turns keepalive and stalls off"
+        );
+        assert_eq!(config.pool.mux_connections, 4);
+        let config: ClientConfig = serde_json::from_value(serde_json::json!({
+            "pool": {"keepalive": "500ms", "stallTimeout": "9000h", "muxConnections": 0}
+        }))
+        .unwrap();
+        let paths: Vec<String> = config
+            .validate()
+            .unwrap_err()
+            .0
+            .iter()
+            .map(|e| e.path.to_string())
+            .collect();
+        assert_eq!(
+            paths,
+            ["pool.keepalive", "pool.stallTimeout", "pool.muxConnections"]
+        );
+        let defaults = PoolConfig::default();
+        assert_eq!(
+            (
+                defaults.keepalive,
+                defaults.stall_timeout,
+                defaults.mux_connections
+            ),
+            (Duration::from_secs(15), Duration::from_secs(5), 1)
+        );
+    }
+
+    #[test]
     fn round_trips_through_its_data_form() {
         let config = ClientConfig {
             zone: Some("az1".into()),
