@@ -24,9 +24,9 @@ use tokio::io::AsyncRead;
 use tokio::time::Instant;
 
 use super::codec::{self, Decoded};
-use super::gauge::{Gauges, Held};
+use super::gauge::Held;
 use super::watched::{self, Watched};
-use super::{dial, PoolConfig};
+use super::{dial, Ctx, PoolConfig};
 use crate::lb::Membership;
 use crate::net::Net;
 use crate::protocol::DecodeLimits;
@@ -74,24 +74,21 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Exclusive<S
     }
 
     /// Sends `frame` on an idle or new connection to `addr` and reads the reply to `seq_id`.
-    #[allow(clippy::too_many_arguments)]
     pub async fn exchange<N: Net<Stream = S>>(
         &self,
-        net: &N,
-        config: &PoolConfig,
-        gauges: &Gauges,
-        membership: &Membership,
+        ctx: &Ctx<N>,
         addr: &Arc<str>,
         frame: &[u8],
         seq_id: i32,
     ) -> Result<Decoded, RpcError> {
+        let config = &ctx.config;
         let mut conn = match self.checkout(addr, config) {
             Some(conn) => conn,
             None => Conn {
-                stream: dial(net, addr, config).await?,
+                stream: dial(ctx, addr).await?,
                 reader: FrameReader::expecting(config.limits, config.transport, config.protocol),
                 idle_since: Instant::now(),
-                _held: gauges.connection(),
+                _held: ctx.gauges.connection(),
             },
         };
         write_frame(&mut conn.stream, frame)
@@ -106,7 +103,7 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Exclusive<S
         )
         .await?;
         reply.expect_seq_id(seq_id)?;
-        self.checkin(addr, conn, config, membership);
+        self.checkin(addr, conn, config, &ctx.membership);
         Ok(reply)
     }
 

@@ -201,11 +201,16 @@ pub struct Pool<N: Net> {
 }
 
 struct Inner<N: Net> {
-    net: N,
-    config: PoolConfig,
+    ctx: Ctx<N>,
     seq_id: AtomicI32,
     exclusive: Exclusive<N::Stream>,
     multiplexed: Multiplexed,
+}
+
+/// What dialing and keeping connections takes, in either mode.
+struct Ctx<N> {
+    net: N,
+    config: PoolConfig,
     gauges: Gauges,
     /// Which addresses connections are kept for (every one, without a discovery).
     membership: Membership,
@@ -222,7 +227,7 @@ impl<N: Net> Clone for Pool<N> {
 impl<N: Net> std::fmt::Debug for Pool<N> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pool")
-            .field("config", &self.inner.config)
+            .field("config", &self.inner.ctx.config)
             .finish_non_exhaustive()
     }
 }
@@ -241,19 +246,21 @@ impl<N: Net> Pool<N> {
     fn with_membership(net: N, config: PoolConfig, membership: Membership) -> Self {
         Self {
             inner: Arc::new(Inner {
-                net,
-                config,
+                ctx: Ctx {
+                    net,
+                    config,
+                    gauges: Gauges::default(),
+                    membership,
+                },
                 seq_id: AtomicI32::new(0),
                 exclusive: Exclusive::new(),
                 multiplexed: Multiplexed::new(),
-                gauges: Gauges::default(),
-                membership,
             }),
         }
     }
 
     pub fn config(&self) -> &PoolConfig {
-        &self.inner.config
+        &self.inner.ctx.config
     }
 
     /// Idle connections kept for `addr` (exclusive mode).
@@ -268,12 +275,12 @@ impl<N: Net> Pool<N> {
 
     /// Connections the pool holds open now, to every address, idle and in use, both modes.
     pub fn connections(&self) -> usize {
-        self.inner.gauges.connections()
+        self.inner.ctx.gauges.connections()
     }
 
     /// Background tasks running now (a writer and a reader per multiplexed connection).
     pub fn tasks(&self) -> usize {
-        self.inner.gauges.tasks()
+        self.inner.ctx.gauges.tasks()
     }
 }
 
@@ -290,7 +297,8 @@ impl<N: Net> Inner<N> {
     }
 
     async fn send(&self, call: Call) -> Result<Reply, RpcError> {
-        let config = &self.config;
+        let ctx = &self.ctx;
+        let config = &ctx.config;
         let Some(target) = call.target.clone() else {
             let service = config
                 .to_service
@@ -298,7 +306,7 @@ impl<N: Net> Inner<N> {
                 .unwrap_or_else(|| "unknown".into());
             return Err(RpcError::NoInstance { service });
         };
-        if let Some(snapshot) = self.membership.changed() {
+        if let Some(snapshot) = ctx.membership.changed() {
             let live = addrs(&snapshot);
             self.exclusive.retain(&live);
             self.multiplexed.retain(&live);
@@ -315,18 +323,8 @@ impl<N: Net> Inner<N> {
         );
         let exchange = async {
             match config.mode {
-                PoolMode::Exclusive => {
-                    let (gauges, membership) = (&self.gauges, &self.membership);
-                    self.exclusive
-                        .exchange(&self.net, config, gauges, membership, addr, &frame, seq_id)
-                        .await
-                }
-                PoolMode::Multiplexed => {
-                    let (gauges, membership) = (&self.gauges, &self.membership);
-                    self.multiplexed
-                        .exchange(&self.net, config, gauges, membership, addr, frame, seq_id)
-                        .await
-                }
+                PoolMode::Exclusive => self.exclusive.exchange(ctx, addr, &frame, seq_id).await,
+                PoolMode::Multiplexed => self.multiplexed.exchange(ctx, addr, frame, seq_id).await,
             }
         };
         let reply = exchange.instrument(span).await?;
@@ -356,15 +354,11 @@ impl<N: Net> Service<Call> for Pool<N> {
     }
 }
 
-/// Connects to `addr` within `config.connect_timeout`, with the config's socket options.
-async fn dial<N: Net>(
-    net: &N,
-    addr: &Arc<str>,
-    config: &PoolConfig,
-) -> Result<N::Stream, RpcError> {
-    let timeout = config.connect_timeout;
-    let options = config.connect_options();
-    match tokio::time::timeout(timeout, net.connect_with(addr, &options)).await {
+/// Connects to `addr` within `connect_timeout`, with the config's socket options.
+async fn dial<N: Net>(ctx: &Ctx<N>, addr: &Arc<str>) -> Result<N::Stream, RpcError> {
+    let timeout = ctx.config.connect_timeout;
+    let options = ctx.config.connect_options();
+    match tokio::time::timeout(timeout, ctx.net.connect_with(addr, &options)).await {
         Ok(Ok(stream)) => Ok(stream),
         Ok(Err(err)) => Err(RpcError::connect(addr, &err)),
         Err(_) => Err(RpcError::ConnectTimeout {

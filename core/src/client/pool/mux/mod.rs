@@ -21,9 +21,7 @@ use bytes::BytesMut;
 
 use self::conn::MuxConn;
 use super::codec::{self, Decoded};
-use super::gauge::Gauges;
-use super::{dial, PoolConfig};
-use crate::lb::Membership;
+use super::{dial, Ctx, PoolConfig};
 use crate::net::Net;
 use crate::rpc::RpcError;
 
@@ -67,13 +65,9 @@ impl Multiplexed {
     }
 
     /// Sends `frame` on a shared connection to `addr` and waits for the reply to `seq_id`.
-    #[allow(clippy::too_many_arguments)]
     pub async fn exchange<N: Net>(
         &self,
-        net: &N,
-        config: &PoolConfig,
-        gauges: &Gauges,
-        membership: &Membership,
+        ctx: &Ctx<N>,
         addr: &Arc<str>,
         frame: BytesMut,
         seq_id: i32,
@@ -81,9 +75,7 @@ impl Multiplexed {
         // A connection can close (idle timeout, a failure) between being handed out and
         // taking the call; the call has not been sent then, so it takes a fresh one.
         for _ in 0..2 {
-            let conn = self
-                .connection(net, config, gauges, membership, addr)
-                .await?;
+            let conn = self.connection(ctx, addr).await?;
             if let Some(waiting) = conn.register(seq_id) {
                 return conn.exchange(frame, waiting).await;
             }
@@ -94,34 +86,31 @@ impl Multiplexed {
     /// An open connection to `addr`, dialed if its slot has none.
     async fn connection<N: Net>(
         &self,
-        net: &N,
-        config: &PoolConfig,
-        gauges: &Gauges,
-        membership: &Membership,
+        ctx: &Ctx<N>,
         addr: &Arc<str>,
     ) -> Result<Arc<MuxConn>, RpcError> {
         let kept = {
             let mut addrs = lock(&self.addrs);
             match addrs.get(addr) {
                 Some(conns) => Some(conns.clone()),
-                None if membership.contains(addr) => Some(
+                None if ctx.membership.contains(addr) => Some(
                     addrs
                         .entry(addr.clone())
-                        .or_insert_with(|| Arc::new(AddrConns::new(config.mux_connections)))
+                        .or_insert_with(|| Arc::new(AddrConns::new(ctx.config.mux_connections)))
                         .clone(),
                 ),
                 None => None,
             }
         };
         let Some(conns) = kept else {
-            return open(net, config, gauges, addr).await;
+            return open(ctx, addr).await;
         };
         let at = conns.next.fetch_add(1, Ordering::Relaxed) % conns.slots.len();
         let mut slot = conns.slots[at].lock().await;
         if let Some(conn) = slot.as_ref().filter(|c| c.is_open()) {
             return Ok(conn.clone());
         }
-        let conn = open(net, config, gauges, addr).await?;
+        let conn = open(ctx, addr).await?;
         *slot = Some(conn.clone());
         Ok(conn)
     }
@@ -140,19 +129,10 @@ impl AddrConns {
 }
 
 /// Dials `addr` and starts the connection's tasks.
-async fn open<N: Net>(
-    net: &N,
-    config: &PoolConfig,
-    gauges: &Gauges,
-    addr: &Arc<str>,
-) -> Result<Arc<MuxConn>, RpcError> {
-    let stream = dial(net, addr, config).await?;
-    Ok(Arc::new(MuxConn::open(
-        stream,
-        addr.clone(),
-        config,
-        gauges,
-    )))
+async fn open<N: Net>(ctx: &Ctx<N>, addr: &Arc<str>) -> Result<Arc<MuxConn>, RpcError> {
+    let stream = dial(ctx, addr).await?;
+    let conn = MuxConn::open(stream, addr.clone(), &ctx.config, &ctx.gauges);
+    Ok(Arc::new(conn))
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
