@@ -1,6 +1,7 @@
 //! The client under faults on turmoil: the real stack (balancer, instance breaker, pool;
 //! retries off unless said, so no retry can hide a dead connection) against real servers,
-//! through a partition under load, a crash and restart, a stall, discovery dropping an
+//! through a partition under load, a crash and restart, a black hole under a call without
+//! a deadline (the stall timeout), discovery dropping an
 //! instance, and fallbacks served because a real breaker opened or a real call timed out.
 //!
 //! Fixed seeds and link latencies; simulated time only. Waits are on replies, events and
@@ -26,7 +27,7 @@ use faultline_core::event::{Event, EventBus, EventKind, FallbackReason};
 use faultline_core::lb::{Discovery, LoadBalanceLayer, WeightedRoundRobin};
 use faultline_core::net::{Listener, Net, Sim};
 use faultline_core::protocol::{ApplicationException, ProtocolId};
-use faultline_core::rpc::{Instance, RpcErrorKind};
+use faultline_core::rpc::{Instance, RpcError, RpcErrorKind};
 use faultline_core::server::{CallContext, Router, ServerBuilder};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{broadcast, watch};
@@ -180,7 +181,7 @@ struct Stack {
 }
 
 /// Balancer, instance breaker (`breaker`) and pool (`pool`) over `discovery`, both
-/// following it; a `timeout` deadline and no retries.
+/// following it; a `timeout` deadline (zero: none) and no retries.
 fn stack(
     pool: PoolConfig,
     breaker: BreakerConfig,
@@ -193,9 +194,11 @@ fn stack(
         .expect("a valid breaker config");
     let balancer = LoadBalanceLayer::new(echo::SERVICE, discovery.clone(), WeightedRoundRobin)
         .with_events(bus.clone());
-    let client = ClientBuilder::new(echo::SERVICE)
-        .events(bus.clone())
-        .timeout(timeout)
+    let mut builder = ClientBuilder::new(echo::SERVICE).events(bus.clone());
+    if !timeout.is_zero() {
+        builder = builder.timeout(timeout);
+    }
+    let client = builder
         .no_retry()
         .balancer(balancer)
         .instance_breaker(breakers.clone())
@@ -380,6 +383,76 @@ fn a_partition_under_load_ends_every_call_by_its_deadline_and_recovers_exclusive
 #[test]
 fn a_partition_under_load_ends_every_call_by_its_deadline_and_recovers_multiplexed() {
     partition_under_load(PoolMode::Multiplexed);
+}
+
+/// A call without a deadline on a connection the network black-holes does not wait
+/// forever: after `stallTimeout` without a byte it fails (`Io`, `TimedOut`), the
+/// connection is closed, and once the partition heals the next call succeeds on a new one.
+fn stall_without_deadline(mode: PoolMode) {
+    let server = ServerConns::default();
+    let mut sim = sim(66);
+    serve(
+        &mut sim,
+        "server",
+        || flaky_router(Arc::default()),
+        server.clone(),
+    );
+    let (ask_tx, mut ask) = watch::channel(false);
+    let (done_tx, mut done) = watch::channel(false);
+    let stall = Duration::from_secs(1);
+    {
+        let server = server.clone();
+        sim.client("client", async move {
+            let bus = EventBus::default();
+            let discovery = Discovery::new([Instance::new(addr("server"))]);
+            let pool = PoolConfig {
+                mode,
+                stall_timeout: stall,
+                ..PoolConfig::default()
+            };
+            let breaker = BreakerConfig {
+                enabled: true,
+                ..BreakerConfig::default()
+            };
+            let Stack { client, pool, .. } = stack(pool, breaker, &discovery, &bus, Duration::ZERO);
+            assert_eq!(client.echo("before").await?, "before");
+            ask_tx.send_replace(true);
+            done.wait_for(|partitioned| *partitioned).await?;
+            let start = Instant::now();
+            let err = client.echo("lost").await.unwrap_err();
+            let RpcError::Io { kind, .. } = &err else {
+                panic!("{mode:?}: a stall is an Io error: {err}");
+            };
+            assert_eq!(*kind, io::ErrorKind::TimedOut, "{mode:?}");
+            assert_eq!(start.elapsed(), stall, "{mode:?}");
+            assert_eq!(pool.connections(), 0, "{mode:?}: closed");
+            ask_tx.send_replace(false);
+            done.wait_for(|partitioned| !*partitioned).await?;
+            assert_eq!(client.echo("after").await?, "after");
+            assert_eq!(server.accepted(), 2, "{mode:?}: a new connection");
+            Ok(())
+        });
+    }
+    while !sim.step().expect("the simulation steps") {
+        let partition = *ask.borrow_and_update();
+        if partition != *done_tx.borrow() {
+            match partition {
+                true => sim.partition("client", "server"),
+                false => sim.repair("client", "server"),
+            }
+            done_tx.send_replace(partition);
+        }
+    }
+}
+
+#[test]
+fn a_call_without_a_deadline_on_a_black_hole_fails_after_the_stall_timeout_exclusive() {
+    stall_without_deadline(PoolMode::Exclusive);
+}
+
+#[test]
+fn a_call_without_a_deadline_on_a_black_hole_fails_after_the_stall_timeout_multiplexed() {
+    stall_without_deadline(PoolMode::Multiplexed);
 }
 
 /// What the client asks the fault loop to do to the server host.

@@ -9,10 +9,10 @@
 //!   sequence-id order, when: a read or write fails or the peer closes it (`Io`); a reply
 //!   is malformed (`Protocol`); no byte has arrived for `stall_timeout` since a request
 //!   was written (`Io`, `TimedOut`: a black hole or a stalled peer). The stall clock runs
-//!   from the first request written after the last byte received, whether or not its call
-//!   still waits: a request whose call hit its deadline is still owed a (late) reply, so
-//!   short deadlines cannot keep a dead connection alive by each ending before the
-//!   timeout. It also closes, with no call to fail, after `idle_timeout` without calls,
+//!   from the first request written after the last reply frame (or from that frame, if
+//!   calls still wait), whether or not the request's call still waits: a request whose
+//!   call hit its deadline is still owed a (late) reply, so short deadlines cannot keep a
+//!   dead connection alive by each ending before the timeout. It also closes, with no call to fail, after `idle_timeout` without calls,
 //!   and once every handle to it is gone (the pool dropped it and no call is in flight on
 //!   it).
 //! - Closing ends both tasks and drops the stream; the pool's next call to the address
@@ -249,12 +249,15 @@ impl Shared {
         }
     }
 
-    /// A reply frame came: nothing written so far is owed any more.
+    /// A reply frame came: the peer is alive. The stall clock restarts now if calls still
+    /// wait, and stops if none does.
     fn answer(&self, reply: Decoded) {
         let answer = {
             let mut calls = self.lock();
-            calls.owed_since = None;
-            calls.remove(reply.seq_id)
+            let answer = calls.remove(reply.seq_id);
+            let waiting = calls.waiting.as_ref().is_some_and(|w| !w.is_empty());
+            calls.owed_since = waiting.then(Instant::now);
+            answer
         };
         if let Some(answer) = answer {
             drop(answer.send(Ok(reply)));
