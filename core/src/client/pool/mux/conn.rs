@@ -1,6 +1,6 @@
-//! One multiplexed connection: a writer task and a reader task over the two halves of the
-//! stream, and the calls waiting on it, matched to replies by sequence id through oneshot
-//! channels.
+//! One multiplexed connection: a writer task and a reader task (see `tasks`) over the two
+//! halves of the stream, and the calls waiting on it, matched to replies by sequence id
+//! through oneshot channels.
 //!
 //! - A call registers under its sequence id, queues its frame (the queue is bounded) and
 //!   waits; a call that ends (answered, cancelled, deadline passed) removes itself, and a
@@ -23,17 +23,17 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use bytes::BytesMut;
-use tokio::io::{AsyncRead, AsyncWrite, ReadHalf, WriteHalf};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, oneshot, watch, Notify};
 use tokio::time::Instant;
 
 use super::super::codec::{self, Decoded};
-use super::super::gauge::{Gauges, Held};
-use super::super::watched::{self, Watched};
+use super::super::gauge::Gauges;
+use super::super::watched;
 use super::super::PoolConfig;
-use crate::protocol::DecodeLimits;
+use super::tasks;
 use crate::rpc::RpcError;
-use crate::transport::{write_frame, FrameReader};
+use crate::transport::FrameReader;
 
 /// Frames queued for one connection's writer task.
 const WRITE_QUEUE: usize = 1024;
@@ -47,18 +47,18 @@ pub(in super::super) struct MuxConn {
 }
 
 /// What the handles and the two tasks share.
-struct Shared {
-    addr: Arc<str>,
+pub(super) struct Shared {
+    pub(super) addr: Arc<str>,
     calls: Mutex<Calls>,
-    closed: watch::Sender<bool>,
+    pub(super) closed: watch::Sender<bool>,
     /// Wakes the reader when a request is written to a connection that owed nothing (the
     /// stall clock starts then).
-    owing: Notify,
+    pub(super) owing: Notify,
     timeouts: Timeouts,
 }
 
 /// The calls waiting for a reply, and since when the connection is busy or idle.
-struct Calls {
+pub(super) struct Calls {
     /// By sequence id (so failing them all goes in a fixed order); `None` once closed.
     waiting: Option<BTreeMap<i32, Answer>>,
     /// When `waiting` last went from empty to not, or back (the idle clock).
@@ -106,7 +106,7 @@ impl MuxConn {
             },
         });
         let held = Arc::new(gauges.connection());
-        tokio::spawn(write_loop(
+        tokio::spawn(tasks::write_loop(
             write,
             queue,
             shared.clone(),
@@ -114,7 +114,7 @@ impl MuxConn {
             gauges.task(),
         ));
         let reader = FrameReader::expecting(config.limits, config.transport, config.protocol);
-        tokio::spawn(read_loop(
+        tokio::spawn(tasks::read_loop(
             read,
             reader,
             config.limits,
@@ -185,19 +185,19 @@ impl Calls {
 }
 
 /// Why the reader's timer may close the connection.
-enum Expiry {
+pub(super) enum Expiry {
     Idle,
     Stalled,
 }
 
 impl Shared {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Calls> {
+    pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, Calls> {
         self.calls.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// When the reader must next look at the clock (the last byte arrived at `last_byte`),
     /// and what expires then; `None` when nothing can.
-    fn timer(&self, calls: &Calls, last_byte: Instant) -> Option<(Instant, Expiry)> {
+    pub(super) fn timer(&self, calls: &Calls, last_byte: Instant) -> Option<(Instant, Expiry)> {
         let waiting = calls.waiting.as_ref()?;
         if let Some(owed) = calls.owed_since {
             return watched::deadline(owed.max(last_byte), self.timeouts.stall)
@@ -210,7 +210,7 @@ impl Shared {
     }
 
     /// A request went out: the stall clock starts unless it already runs.
-    fn sent(&self) {
+    pub(super) fn sent(&self) {
         let mut calls = self.lock();
         if calls.owed_since.is_none() {
             calls.owed_since = Some(Instant::now());
@@ -220,7 +220,7 @@ impl Shared {
     }
 
     /// Closes the connection if its idle or stall time has run out; true when it did.
-    fn expire(&self, last_byte: Instant) -> bool {
+    pub(super) fn expire(&self, last_byte: Instant) -> bool {
         let mut calls = self.lock();
         let err = match self.timer(&calls, last_byte) {
             Some((at, expiry)) if at <= Instant::now() => match expiry {
@@ -236,7 +236,7 @@ impl Shared {
     }
 
     /// Marks the connection closed and fails every call waiting on it with `err`.
-    fn close(&self, err: RpcError) {
+    pub(super) fn close(&self, err: RpcError) {
         let taken = self.lock().waiting.take();
         self.fail(taken, err);
     }
@@ -251,7 +251,7 @@ impl Shared {
 
     /// A reply frame came: the peer is alive. The stall clock restarts now if calls still
     /// wait, and stops if none does.
-    fn answer(&self, reply: Decoded) {
+    pub(super) fn answer(&self, reply: Decoded) {
         let answer = {
             let mut calls = self.lock();
             let answer = calls.remove(reply.seq_id);
@@ -261,73 +261,6 @@ impl Shared {
         };
         if let Some(answer) = answer {
             drop(answer.send(Ok(reply)));
-        }
-    }
-}
-
-/// Resolves once the connection is closed.
-async fn closed(rx: &mut watch::Receiver<bool>) {
-    // The sender lives in `Shared`, which the waiting task holds: it cannot be gone.
-    let _ = rx.wait_for(|closed| *closed).await;
-}
-
-async fn write_loop<S: AsyncWrite>(
-    mut write: WriteHalf<S>,
-    mut queue: mpsc::Receiver<BytesMut>,
-    shared: Arc<Shared>,
-    _connection: Arc<Held>,
-    _task: Held,
-) {
-    let mut stop = shared.closed.subscribe();
-    loop {
-        let frame = tokio::select! {
-            biased;
-            () = closed(&mut stop) => return,
-            frame = queue.recv() => frame,
-        };
-        let Some(frame) = frame else {
-            // Every handle is gone, so no call waits on this connection any more.
-            return shared.close(codec::closed(&shared.addr));
-        };
-        let written = tokio::select! {
-            biased;
-            () = closed(&mut stop) => return,
-            written = write_frame(&mut write, &frame) => written,
-        };
-        match written {
-            Ok(()) => shared.sent(),
-            Err(err) => return shared.close(RpcError::io(&shared.addr, &err)),
-        }
-    }
-}
-
-async fn read_loop<S: AsyncRead>(
-    read: ReadHalf<S>,
-    mut reader: FrameReader,
-    limits: DecodeLimits,
-    shared: Arc<Shared>,
-    _connection: Arc<Held>,
-    _task: Held,
-) {
-    let mut stop = shared.closed.subscribe();
-    let mut stream = Watched::new(read);
-    loop {
-        let check_at = {
-            let calls = shared.lock();
-            shared.timer(&calls, stream.last_byte()).map(|(at, _)| at)
-        };
-        let event = tokio::select! {
-            biased;
-            () = closed(&mut stop) => return,
-            read = codec::read_reply(&mut reader, &mut stream, &shared.addr, limits) => Some(read),
-            () = shared.owing.notified() => None,
-            () = watched::sleep_until(check_at) => None,
-        };
-        match event {
-            Some(Ok(reply)) => shared.answer(reply),
-            Some(Err(err)) => return shared.close(err),
-            None if shared.expire(stream.last_byte()) => return,
-            None => {}
         }
     }
 }

@@ -12,6 +12,7 @@
 //!   a connection of its own that is not kept: it closes when the call ends.
 
 mod conn;
+mod tasks;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
