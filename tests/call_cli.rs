@@ -1,6 +1,7 @@
 //! `faultline call`, the real binary, against `faultline serve`, the real binary: one call
 //! on every transport prints the echoed message; a rate run prints its summary and exits
-//! 0; calls to a closed port fail with exit code 1 and their error kind in the summary.
+//! 0; calls to a closed port fail with exit code 1 and their error kind in the summary;
+//! `--connect-timeout` reaches the pool's config (validated like the file's).
 
 mod serve_support;
 
@@ -117,4 +118,32 @@ fn bad_usage_exits_2() {
         "json",
     ]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn connect_timeout_is_the_pools_and_validated() {
+    let served = Served::start(&[]);
+    let out = call(&[
+        "--to",
+        &served.addr,
+        "--connect-timeout",
+        "2s",
+        "--message",
+        "hi",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(stdout(&out), "hi\n");
+    let out = call(&[
+        "--to",
+        &served.addr,
+        "--connect-timeout",
+        "0s",
+        "--message",
+        "hi",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("pool.connectTimeout"),
+        "{out:?}"
+    );
 }

@@ -45,6 +45,10 @@ pub enum RetryDenial {
     RetryBreaker,
     /// The call is itself a retry from upstream (chain-stop).
     ChainStop,
+    /// The service breaker refused the call: a retry would meet the same open breaker
+    /// and only spend budget. (An instance breaker's refusal is retried: another instance
+    /// may take the call.)
+    ServiceBreakerOpen,
     /// Not enough time is left before the deadline.
     Deadline,
 }

@@ -1,11 +1,14 @@
 //! The connection pool against a real `faultline_core::server` on 127.0.0.1: every
 //! transport and protocol, connection reuse (counted by the server's accepted
 //! connections), max idle, idle-timeout eviction, broken connections, connect failures,
-//! and the typed Echo client over the full `ClientBuilder` stack with a balancer.
+//! reconnection after a server restart (retries off), a connection whose call hit its
+//! deadline never reused, TCP keepalive through the `Net` seam, and the typed Echo client
+//! over the full `ClientBuilder` stack with a balancer.
 
 use std::future::pending;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,7 +16,7 @@ use faultline_core::client::{encode_args, ClientBuilder, EchoClient, Pool, PoolC
 use faultline_core::echo;
 use faultline_core::frame::Transport;
 use faultline_core::lb::{Discovery, LoadBalanceLayer, WeightedRoundRobin};
-use faultline_core::net::{Net, Tcp};
+use faultline_core::net::{ConnectOptions, Net, Tcp};
 use faultline_core::protocol::{ApplicationException, ProtocolId};
 use faultline_core::rpc::{Call, Instance, RpcError, RpcErrorKind};
 use faultline_core::server::{Server, ServerBuilder};
@@ -155,24 +158,166 @@ async fn an_idle_connection_past_its_timeout_is_evicted_on_checkout() {
     assert_eq!(pool.idle(&addr), 1);
 }
 
+/// Bound on every test here that does real I/O.
+const BOUND: Duration = Duration::from_secs(20);
+
+/// A client without retries, so that no retry can hide a call that failed on a dead
+/// connection.
+fn client_without_retry(pool: Pool<Tcp>, addr: SocketAddr, timeout: Duration) -> EchoClient {
+    let discovery = Discovery::new([Instance::new(addr.to_string())]);
+    let balancer = LoadBalanceLayer::new(echo::SERVICE, discovery, WeightedRoundRobin);
+    let protocol = pool.config().protocol;
+    let client = ClientBuilder::new(echo::SERVICE)
+        .timeout(timeout)
+        .no_retry()
+        .balancer(balancer)
+        .build(pool);
+    EchoClient::new(client, protocol)
+}
+
+/// A server restarted on the same address gets a new connection, in both modes and with
+/// retries off: the first call after the restart must not go to the connection the old
+/// server closed.
+#[tokio::test(flavor = "current_thread")]
+async fn a_restarted_server_gets_a_new_connection_without_retries() {
+    tokio::time::timeout(BOUND, async {
+        for mode in [PoolMode::Exclusive, PoolMode::Multiplexed] {
+            let server = serve("127.0.0.1:0").await;
+            let addr = server.local_addr();
+            let pool = Pool::new(
+                Tcp,
+                PoolConfig {
+                    mode,
+                    ..config(Transport::TTHeader, ProtocolId::Binary)
+                },
+            );
+            let client = client_without_retry(pool.clone(), addr, Duration::from_secs(5));
+            client.echo("before").await.unwrap();
+            assert_eq!(pool.connections(), 1, "{mode:?}");
+            server.shutdown().await;
+            // A yielding tokio task resumes after the runtime has polled its I/O driver,
+            // so the pool's end of the old connection has seen the server's FIN (sent
+            // before `shutdown` returned) by then.
+            tokio::task::yield_now().await;
+            let restarted = serve(&addr.to_string()).await;
+            assert_eq!(client.echo("after").await.unwrap(), "after", "{mode:?}");
+            assert_eq!(restarted.stats().connections_accepted(), 1, "{mode:?}");
+            client.echo("again").await.unwrap();
+            assert_eq!(
+                restarted.stats().connections_accepted(),
+                1,
+                "{mode:?}: the new one is reused"
+            );
+            assert_eq!(pool.connections(), 1, "{mode:?}");
+        }
+    })
+    .await
+    .expect("bounded");
+}
+
+/// An exclusive connection whose call ended by its deadline is dropped, never returned to
+/// the pool: the reply still owed on it can never be read as the next call's. The next
+/// call, made while that reply is still due, dials a new connection.
 #[tokio::test]
-async fn a_connection_the_server_closed_is_not_reused() {
-    let server = serve("127.0.0.1:0").await;
-    let addr = server.local_addr();
-    let pool = Pool::new(Tcp, config(Transport::Framed, ProtocolId::Binary));
-    let client = echo_client(pool.clone(), &[addr]);
-    client.echo("before").await.unwrap();
-    assert_eq!(pool.idle(&addr.to_string()), 1);
-    server.shutdown().await;
-    let restarted = serve(&addr.to_string()).await;
-    assert_eq!(client.echo("after").await.unwrap(), "after");
-    assert_eq!(restarted.stats().connections_accepted(), 1);
-    client.echo("again").await.unwrap();
-    assert_eq!(
-        restarted.stats().connections_accepted(),
-        1,
-        "the new one is reused"
-    );
+async fn an_exclusive_connection_whose_call_hit_its_deadline_is_discarded() {
+    tokio::time::timeout(BOUND, async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        tokio::spawn(serve_misbehaving(
+            listener,
+            Misbehaviour::SilentTo("hang"),
+            accepted.clone(),
+        ));
+        let pool = Pool::new(Tcp, config(Transport::TTHeader, ProtocolId::Binary));
+        let client = client_without_retry(pool.clone(), addr, Duration::from_millis(200));
+        assert_eq!(client.echo("warm").await.unwrap(), "warm");
+        assert_eq!(pool.idle(&addr.to_string()), 1);
+        let err = client.echo("hang").await.unwrap_err();
+        assert_eq!(err.kind(), RpcErrorKind::Timeout, "{err}");
+        assert_eq!(pool.idle(&addr.to_string()), 0, "not checked back in");
+        assert_eq!(pool.connections(), 0, "closed");
+        assert_eq!(client.echo("next").await.unwrap(), "next");
+        assert_eq!(accepted.load(Ordering::SeqCst), 2, "a new connection");
+        assert_eq!(client.echo("again").await.unwrap(), "again");
+        assert_eq!(accepted.load(Ordering::SeqCst), 2, "which is reused");
+    })
+    .await
+    .expect("bounded");
+}
+
+/// A network that records the options the pool dials with.
+#[derive(Clone, Default)]
+struct Recording(Arc<std::sync::Mutex<Vec<ConnectOptions>>>);
+
+impl Net for Recording {
+    type Stream = tokio::net::TcpStream;
+    type Listener = tokio::net::TcpListener;
+
+    async fn connect(&self, addr: &str) -> io::Result<tokio::net::TcpStream> {
+        Tcp.connect(addr).await
+    }
+
+    async fn connect_with(
+        &self,
+        addr: &str,
+        options: &ConnectOptions,
+    ) -> io::Result<tokio::net::TcpStream> {
+        self.0.lock().unwrap().push(*options);
+        Tcp.connect_with(addr, options).await
+    }
+
+    async fn bind(&self, addr: &str) -> io::Result<tokio::net::TcpListener> {
+        Tcp.bind(addr).await
+    }
+}
+
+/// `Tcp` sets keepalive (first probe and interval) when asked, and the pool asks with its
+/// `keepalive` (15 s by default, none at 0).
+#[tokio::test]
+async fn tcp_keepalive_is_set_through_the_net_seam() {
+    tokio::time::timeout(BOUND, async {
+        let server = serve("127.0.0.1:0").await;
+        let addr = server.local_addr().to_string();
+        let asked = ConnectOptions {
+            keepalive: Some(Duration::from_secs(7)),
+        };
+        let stream = Tcp.connect_with(&addr, &asked).await.unwrap();
+        let socket = socket2::SockRef::from(&stream);
+        assert!(socket.keepalive().unwrap());
+        assert_eq!(socket.tcp_keepalive_time().unwrap(), Duration::from_secs(7));
+        assert_eq!(
+            socket.tcp_keepalive_interval().unwrap(),
+            Duration::from_secs(7)
+        );
+        let plain = Tcp.connect(&addr).await.unwrap();
+        assert!(!socket2::SockRef::from(&plain).keepalive().unwrap());
+
+        for (keepalive, expected) in [
+            (
+                PoolConfig::default().keepalive,
+                Some(Duration::from_secs(15)),
+            ),
+            (Duration::ZERO, None),
+        ] {
+            let net = Recording::default();
+            let mut pool = Pool::new(
+                net.clone(),
+                PoolConfig {
+                    keepalive,
+                    ..config(Transport::TTHeader, ProtocolId::Binary)
+                },
+            );
+            let args = encode_args(ProtocolId::Binary, &echo::EchoArgs::new("k")).unwrap();
+            let mut call = Call::new(echo::METHOD, args);
+            call.target = Some(Arc::new(Instance::new(addr.clone())));
+            pool.ready().await.unwrap().call(call).await.unwrap();
+            let dialed: Vec<_> = net.0.lock().unwrap().iter().map(|o| o.keepalive).collect();
+            assert_eq!(dialed, [expected]);
+        }
+    })
+    .await
+    .expect("bounded");
 }
 
 #[tokio::test]
@@ -254,10 +399,17 @@ enum Misbehaviour {
     StrayBytes,
     /// Every reply in Compact, whatever the request's protocol.
     CompactReplies,
+    /// No reply at all to requests carrying this message.
+    SilentTo(&'static str),
 }
 
-/// A server that answers each request on its connection, misbehaving as `how` says.
-async fn serve_misbehaving(listener: tokio::net::TcpListener, how: Misbehaviour) {
+/// A server that answers each request on its connection, misbehaving as `how` says, and
+/// counts the connections it accepts in `accepted`.
+async fn serve_misbehaving(
+    listener: tokio::net::TcpListener,
+    how: Misbehaviour,
+    accepted: Arc<AtomicUsize>,
+) {
     use faultline_core::echo::{EchoArgs, EchoResult, Response};
     use faultline_core::protocol::{DecodeLimits, MessageType};
     use faultline_core::transport::{FrameReader, Framing};
@@ -265,6 +417,7 @@ async fn serve_misbehaving(listener: tokio::net::TcpListener, how: Misbehaviour)
 
     for connection in 0.. {
         let (mut stream, _) = listener.accept().await.unwrap();
+        accepted.fetch_add(1, Ordering::SeqCst);
         tokio::spawn(async move {
             let mut reader = FrameReader::new(DecodeLimits::default());
             while let Ok(Some(bytes)) = reader.read(&mut stream).await {
@@ -272,6 +425,9 @@ async fn serve_misbehaving(listener: tokio::net::TcpListener, how: Misbehaviour)
                 let call = frame
                     .decode_message::<EchoArgs>(DecodeLimits::default())
                     .unwrap();
+                if matches!(how, Misbehaviour::SilentTo(m) if m == call.body.req.message) {
+                    continue;
+                }
                 let result = EchoResult {
                     success: Some(Response {
                         message: call.body.req.message,
@@ -303,7 +459,11 @@ async fn serve_misbehaving(listener: tokio::net::TcpListener, how: Misbehaviour)
 async fn a_connection_holding_part_of_a_frame_nobody_asked_for_is_not_reused() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(serve_misbehaving(listener, Misbehaviour::StrayBytes));
+    tokio::spawn(serve_misbehaving(
+        listener,
+        Misbehaviour::StrayBytes,
+        Arc::default(),
+    ));
     let pool = Pool::new(Tcp, config(Transport::Framed, ProtocolId::Binary));
     let client = echo_client(pool.clone(), &[addr]);
     assert_eq!(client.echo("first").await.unwrap(), "first");
@@ -319,7 +479,11 @@ async fn a_reply_in_another_protocol_is_malformed() {
     for mode in [PoolMode::Exclusive, PoolMode::Multiplexed] {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(serve_misbehaving(listener, Misbehaviour::CompactReplies));
+        tokio::spawn(serve_misbehaving(
+            listener,
+            Misbehaviour::CompactReplies,
+            Arc::default(),
+        ));
         let mut pool = Pool::new(
             Tcp,
             PoolConfig {

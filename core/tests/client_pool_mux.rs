@@ -123,18 +123,27 @@ async fn a_cancelled_call_frees_its_slot_and_its_late_reply_is_dropped() {
     assert_eq!(server.stats().connections_accepted(), 1);
 }
 
-#[tokio::test]
-async fn a_broken_connection_fails_every_call_in_flight_and_is_replaced() {
+/// Every call in flight on a broken connection fails, in sequence-id order (the order they
+/// were sent: on a current-thread runtime the woken calls then finish in that order, which
+/// a map in hash order would shuffle), and the next call dials a new connection.
+#[tokio::test(flavor = "current_thread")]
+async fn a_broken_connection_fails_every_call_in_flight_in_order_and_is_replaced() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     let pool = mux_pool();
+    let finished = Arc::new(std::sync::Mutex::new(Vec::new()));
     let calls: Vec<_> = (0..8)
         .map(|i| {
             let mut pool = pool.clone();
             let args = encode_args(ProtocolId::Binary, &EchoArgs::new(format!("m{i}"))).unwrap();
             let mut call = Call::new(echo::METHOD, args);
             call.target = Some(Arc::new(Instance::new(addr.clone())));
-            tokio::spawn(async move { pool.ready().await?.call(call).await })
+            let finished = finished.clone();
+            tokio::spawn(async move {
+                let result = pool.ready().await?.call(call).await;
+                finished.lock().unwrap().push(i);
+                result
+            })
         })
         .collect();
     // Read all eight requests off the one connection, then drop it unanswered.
@@ -152,6 +161,7 @@ async fn a_broken_connection_fails_every_call_in_flight_and_is_replaced() {
         let err = call.await.unwrap().unwrap_err();
         assert_eq!(err.kind(), RpcErrorKind::Io, "{err}");
     }
+    assert_eq!(*finished.lock().unwrap(), (0..8).collect::<Vec<_>>());
     // The next call dials a new connection.
     let next = tokio::spawn({
         let mut pool = pool.clone();

@@ -364,3 +364,113 @@ async fn an_attempt_that_times_out_is_retried_within_the_call_deadline() {
         .collect();
     assert_eq!(errors, [RpcErrorKind::Timeout]);
 }
+
+/// Breaker settings that open after two failures and stay open for a minute.
+fn quick_breaker() -> faultline_core::breaker::BreakerConfig {
+    faultline_core::breaker::BreakerConfig {
+        min_samples: 2,
+        error_rate: 0.5,
+        cooling_base: Duration::from_secs(60),
+        cooling_cap: Duration::from_secs(60),
+        ..Default::default()
+    }
+}
+
+/// A call the open service breaker refuses is not retried: the retry would meet the same
+/// breaker. The transport never sees it, and the denial says why.
+#[tokio::test(start_paused = true)]
+async fn a_service_breaker_refusal_is_not_retried() {
+    use faultline_core::breaker::{BreakerScope, ServiceBreakerLayer};
+    use faultline_core::rpc::RpcError;
+
+    // Two failures through the breaker open it.
+    let bus = EventBus::default();
+    let mut rx = bus.subscribe();
+    let breaker = ServiceBreakerLayer::new("caller", "svc", quick_breaker(), bus.clone()).unwrap();
+    let rec = Recorder::new();
+    let failing = ClientBuilder::new("svc")
+        .events(bus.clone())
+        .no_retry()
+        .service_breaker(breaker.clone())
+        .build(rec.service(|_, _| async { Err(app_error()) }));
+    for _ in 0..2 {
+        failing.call(idempotent()).await.unwrap_err();
+    }
+    let client = ClientBuilder::new("svc")
+        .events(bus)
+        .retry(plain())
+        .service_breaker(breaker)
+        .build(rec.service(|n, _| async move { Ok(reply(n as u32)) }));
+    drain(&mut rx);
+    // With retries on, the refused call is not retried.
+    let err = client.call(idempotent()).await.unwrap_err();
+    assert!(
+        matches!(err, RpcError::BreakerOpen(BreakerScope::Service { .. })),
+        "{err}"
+    );
+    assert_eq!(
+        rec.count(),
+        2,
+        "the refused call never reached the transport"
+    );
+    let (retries, denials) = retries_and_denials(&drain(&mut rx));
+    assert_eq!(retries, Vec::<u32>::new());
+    assert_eq!(denials, [RetryDenial::ServiceBreakerOpen]);
+}
+
+/// A call an open instance breaker refuses is retried, and the balancer sends the retry to
+/// another instance, which answers.
+#[tokio::test(start_paused = true)]
+async fn an_instance_breaker_refusal_is_retried_on_another_instance() {
+    use faultline_core::breaker::InstanceBreakerLayer;
+    use faultline_core::lb::{Discovery, LoadBalanceLayer, WeightedRoundRobin};
+    use faultline_core::rpc::Instance;
+
+    let bus = EventBus::default();
+    let mut rx = bus.subscribe();
+    let discovery = Discovery::new([Instance::new("a:1"), Instance::new("b:1")]);
+    let balancer = LoadBalanceLayer::new("svc", discovery, WeightedRoundRobin);
+    let breakers = InstanceBreakerLayer::new(quick_breaker(), bus.clone()).unwrap();
+    let rec = Recorder::new();
+    let client = ClientBuilder::new("svc")
+        .events(bus)
+        .retry(plain())
+        .balancer(balancer)
+        .instance_breaker(breakers)
+        .build(rec.service(|n, call| async move {
+            match call.target.as_deref().map(|i| &*i.addr) {
+                Some("a:1") => Err(app_error()),
+                _ => Ok(reply(n as u32)),
+            }
+        }));
+    // Round robin: a fails (not retryable), b answers; twice: a's breaker opens.
+    for _ in 0..2 {
+        client.call(idempotent()).await.unwrap_err();
+        client.call(idempotent()).await.unwrap();
+    }
+    drain(&mut rx);
+    let sent = rec.count();
+    // The next pick is a: refused by its breaker, retried, and b answers.
+    let reply = client.call(idempotent()).await.unwrap();
+    assert_eq!(
+        rec.count(),
+        sent + 1,
+        "only b's attempt reached the transport"
+    );
+    let last = rec.attempts().pop().unwrap();
+    assert_eq!(last.call.target.unwrap().addr.as_ref(), "b:1");
+    assert_eq!(last.call.attempt, 1);
+    assert!(!reply.is_fallback());
+    let events = drain(&mut rx);
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            EventKind::Retry {
+                attempt: 1,
+                error: RpcErrorKind::BreakerOpen,
+                ..
+            }
+        )),
+        "{events:?}"
+    );
+}

@@ -177,3 +177,27 @@ fn p2c_keeps_what_it_learned_across_snapshots() {
     let counts = counts(&*second, 4_000);
     assert!(counts["fast"] > 2_800, "{counts:?}");
 }
+
+/// What p2c learned about an instance goes once no picker lists it (the balancer layer
+/// replaces its pickers on the first call after discovery drops the instance): re-added,
+/// it starts from the initial estimate, not from its old penalty.
+#[test]
+fn p2c_forgets_an_instance_discovery_dropped() {
+    let p2c = P2c::new(P2cConfig::default());
+    let both = || arcs(vec![inst("fast", "z", 100), inst("bad", "z", 100)]);
+    let first = p2c.build(both());
+    succeed(&*first, "fast", Duration::from_millis(5));
+    fail(&*first, "bad");
+    let n = 4_000;
+    let learned = counts(&*first, n);
+    // "bad" (1 s penalty) wins only when drawn twice: 1/4 of picks.
+    assert!(learned["bad"] < n * 3 / 10, "{learned:?}");
+    let without = p2c.build(arcs(vec![inst("fast", "z", 100)]));
+    drop(first);
+    let again = p2c.build(both());
+    drop(without);
+    // Fresh, "bad" is at the initial 1 ms, under fast's learned average: it wins unless
+    // "fast" is drawn twice, 3/4 of picks.
+    let fresh = counts(&*again, n);
+    assert!(fresh["bad"] > n * 7 / 10, "{fresh:?}");
+}

@@ -1,6 +1,7 @@
 //! The instance breaker: one breaker per instance address (`Call::target`), below the load
 //! balancer. A call with no target (no balancer above) passes through unguarded. See `layer`
-//! for why this is our own layer and what a call costs.
+//! for why this is our own layer, what a call costs, and how breakers of instances that
+//! discovery dropped are dropped too ([`InstanceBreakerLayer::with_discovery`]).
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -11,6 +12,7 @@ use super::layer::{guarded, Breakers, ResponseFuture};
 use super::{BreakerConfig, BreakerScope};
 use crate::config::{FieldErrors, Validate};
 use crate::event::EventBus;
+use crate::lb::Discovery;
 use crate::rpc::{Call, Reply, RpcError};
 
 /// Builds `InstanceBreaker`s. Every service it builds shares its breakers.
@@ -26,6 +28,24 @@ impl InstanceBreakerLayer {
         Ok(Self {
             breakers: Arc::new(Breakers::new(config, events)),
         })
+    }
+
+    /// Breakers per instance address, reporting on `events`; the breaker of an address
+    /// `discovery` no longer lists is dropped on the next call.
+    pub fn with_discovery(
+        config: BreakerConfig,
+        events: EventBus,
+        discovery: Discovery,
+    ) -> Result<Self, FieldErrors> {
+        config.validate()?;
+        Ok(Self {
+            breakers: Arc::new(Breakers::following(config, events, discovery)),
+        })
+    }
+
+    /// How many instance breakers are kept now.
+    pub fn breakers(&self) -> usize {
+        self.breakers.len()
     }
 }
 

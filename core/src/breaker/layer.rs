@@ -13,6 +13,11 @@
 //! epoch, so paused tokio time and turmoil drive the breakers, and breaker times line up
 //! with event times. An admitted call's permit is held by a guard: a call that finishes
 //! records its outcome, a call dropped unfinished (cancelled) releases its permit.
+//!
+//! Instance breakers follow discovery (`lb::Membership`): when the instance list changes,
+//! the first call after it drops the breakers of the addresses no longer listed (one
+//! version compare per call otherwise), and a call still routed to a removed address gets
+//! a fresh breaker that is not kept. A re-added instance starts with a closed breaker.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -27,6 +32,7 @@ use tower::Service;
 
 use super::{Breaker, BreakerConfig, BreakerScope, Outcome, Permit, Transition};
 use crate::event::{EventBus, EventKind};
+use crate::lb::{addrs, Discovery, Membership};
 use crate::rpc::{Call, Reply, RpcError};
 
 /// Breakers by key (method, or instance address), created on first use.
@@ -34,6 +40,8 @@ pub(crate) struct Breakers {
     config: BreakerConfig,
     events: EventBus,
     map: RwLock<HashMap<Arc<str>, Arc<Entry>>>,
+    /// Which keys may be kept: every key, unless the breakers follow a discovery.
+    membership: Membership,
 }
 
 /// One breaker with what its reports need.
@@ -50,11 +58,28 @@ impl Breakers {
             config,
             events,
             map: RwLock::new(HashMap::new()),
+            membership: Membership::default(),
+        }
+    }
+
+    /// Breakers keyed by instance address that are dropped when `discovery` drops the
+    /// address (see the module doc).
+    pub(crate) fn following(config: BreakerConfig, events: EventBus, discovery: Discovery) -> Self {
+        Self {
+            membership: Membership::of(discovery),
+            ..Self::new(config, events)
         }
     }
 
     /// The breaker for `key`, made with `scope` if it does not exist yet.
     pub(crate) fn get(&self, key: &Arc<str>, scope: impl FnOnce() -> BreakerScope) -> Arc<Entry> {
+        if let Some(snapshot) = self.membership.changed() {
+            let live = addrs(&snapshot);
+            self.map
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .retain(|key, _| live.contains(&**key));
+        }
         // A panic while holding the lock cannot leave the map half-updated (insertion is
         // one call), so a poisoned lock is still good to use.
         if let Some(entry) = self
@@ -65,17 +90,26 @@ impl Breakers {
         {
             return entry.clone();
         }
-        let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
-        map.entry(key.clone())
-            .or_insert_with(|| {
-                Arc::new(Entry {
-                    breaker: Breaker::new(self.config.clone())
-                        .expect("the layer validated the config"),
-                    scope: scope(),
-                    events: self.events.clone(),
-                })
+        let fresh = || {
+            Arc::new(Entry {
+                breaker: Breaker::new(self.config.clone()).expect("the layer validated the config"),
+                scope: scope(),
+                events: self.events.clone(),
             })
-            .clone()
+        };
+        if !self.membership.contains(key) {
+            return fresh();
+        }
+        let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
+        map.entry(key.clone()).or_insert_with(fresh).clone()
+    }
+
+    /// How many breakers are kept.
+    pub(crate) fn len(&self) -> usize {
+        self.map
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 }
 

@@ -12,7 +12,7 @@
 //! serviceBreaker: { errorRate: 0.5, minSamples: 200 }
 //! instanceBreaker: { enabled: false }
 //! balancer: { type: zoneAware, threshold: 3.5ms }
-//! pool: { mode: multiplexed, connectTimeout: 50ms }
+//! pool: { mode: multiplexed, connectTimeout: 50ms, stallTimeout: 5s, muxConnections: 2 }
 //! ```
 //!
 //! Every field may be left out: the defaults are `faultline call`'s stack (a 1 s deadline,
@@ -198,7 +198,9 @@ impl Validate for ClientConfig {
 
 impl Client {
     /// The whole stack `config` describes, over a pool of `net` connections to the
-    /// instances `discovery` publishes, every layer emitting on `events`. Returns every
+    /// instances `discovery` publishes, every layer emitting on `events`. When discovery
+    /// drops an instance, its instance breaker and its connections go too (the balancer's
+    /// state for it already goes with the pickers that held it). Returns every
     /// config error at once instead of building anything.
     pub fn from_config<N: Net>(
         config: &ClientConfig,
@@ -209,13 +211,14 @@ impl Client {
         config.validate()?;
         let caller: Arc<str> = config.caller.as_str().into();
         let service: Arc<str> = config.service.as_str().into();
-        let pool = Pool::new(
+        let pool = Pool::with_discovery(
             net,
             PoolConfig {
                 to_service: Some(service.clone()),
                 from_service: Some(caller.clone()),
                 ..config.pool.clone()
             },
+            discovery.clone(),
         );
         let service_breaker = match config.service_breaker.enabled {
             true => Some(ServiceBreakerLayer::new(
@@ -227,9 +230,10 @@ impl Client {
             false => None,
         };
         let instance_breaker = match config.instance_breaker.enabled {
-            true => Some(InstanceBreakerLayer::new(
+            true => Some(InstanceBreakerLayer::with_discovery(
                 config.instance_breaker.clone(),
                 events.clone(),
+                discovery.clone(),
             )?),
             false => None,
         };
@@ -298,6 +302,44 @@ mod tests {
                 "balancer.localZone",
                 "pool.limits.maxDepth"
             ]
+        );
+    }
+
+    #[test]
+    fn pool_fault_settings_are_data_with_bounds() {
+        let config: ClientConfig = serde_json::from_value(serde_json::json!({
+            "pool": {"keepalive": "0s", "stallTimeout": "0s", "muxConnections": 4}
+        }))
+        .unwrap();
+        assert_eq!(
+            config.validate(),
+            Ok(()),
+            "0 turns keepalive and stalls off"
+        );
+        assert_eq!(config.pool.mux_connections, 4);
+        let config: ClientConfig = serde_json::from_value(serde_json::json!({
+            "pool": {"keepalive": "500ms", "stallTimeout": "9000h", "muxConnections": 0}
+        }))
+        .unwrap();
+        let paths: Vec<String> = config
+            .validate()
+            .unwrap_err()
+            .0
+            .iter()
+            .map(|e| e.path.to_string())
+            .collect();
+        assert_eq!(
+            paths,
+            ["pool.keepalive", "pool.stallTimeout", "pool.muxConnections"]
+        );
+        let defaults = PoolConfig::default();
+        assert_eq!(
+            (
+                defaults.keepalive,
+                defaults.stall_timeout,
+                defaults.mux_connections
+            ),
+            (Duration::from_secs(15), Duration::from_secs(5), 1)
         );
     }
 

@@ -55,6 +55,11 @@ impl Discovery {
         self.shared.current.load_full()
     }
 
+    /// The version of the current snapshot (lock-free): it changes with every `set`.
+    pub fn version(&self) -> u64 {
+        self.shared.current.load().version
+    }
+
     /// The current snapshot without touching its reference count, for the pick path.
     pub(crate) fn load(&self) -> arc_swap::Guard<Arc<Snapshot>> {
         self.shared.current.load()

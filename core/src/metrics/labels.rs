@@ -161,6 +161,7 @@ pub fn denial_name(reason: RetryDenial) -> &'static str {
         RetryDenial::Budget => "budget",
         RetryDenial::RetryBreaker => "retry_breaker",
         RetryDenial::ChainStop => "chain_stop",
+        RetryDenial::ServiceBreakerOpen => "service_breaker_open",
         RetryDenial::Deadline => "deadline",
     }
 }

@@ -8,7 +8,9 @@ use turmoil::net::{TcpListener, TcpStream};
 
 use super::{Listener, Net};
 
-/// turmoil's simulated TCP: host names resolve through the simulation's DNS.
+/// turmoil's simulated TCP: host names resolve through the simulation's DNS. turmoil's TCP
+/// has no keepalive (nor any socket option), so `connect_with` ignores its options: a dead
+/// peer is found by call deadlines and the pool's stall timeout instead.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Sim;
 

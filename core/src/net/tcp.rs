@@ -5,9 +5,9 @@ use std::net::SocketAddr;
 
 use tokio::net::{TcpListener, TcpStream};
 
-use super::{Listener, Net};
+use super::{ConnectOptions, Listener, Net};
 
-/// tokio TCP. Streams have `TCP_NODELAY` set.
+/// tokio TCP. Streams have `TCP_NODELAY` set, and keepalive when `connect_with` asks.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Tcp;
 
@@ -18,6 +18,19 @@ impl Net for Tcp {
     async fn connect(&self, addr: &str) -> io::Result<TcpStream> {
         let stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
+        Ok(stream)
+    }
+
+    async fn connect_with(&self, addr: &str, options: &ConnectOptions) -> io::Result<TcpStream> {
+        let stream = self.connect(addr).await?;
+        if let Some(idle) = options.keepalive {
+            // As Go's dialer (and so Kitex) does it: first probe after `idle`, then every
+            // `idle`; the probe count is the system's.
+            let keepalive = socket2::TcpKeepalive::new()
+                .with_time(idle)
+                .with_interval(idle);
+            socket2::SockRef::from(&stream).set_tcp_keepalive(&keepalive)?;
+        }
         Ok(stream)
     }
 

@@ -166,6 +166,16 @@ pub(super) async fn read_reply<R: tokio::io::AsyncRead + Unpin>(
     decode_reply(reader, &bytes, limits).map_err(RpcError::Protocol)
 }
 
+/// No byte came from `addr` for `after` while a call waited for its reply: the peer or
+/// the path to it is presumed dead (a black hole, a stalled process).
+pub(super) fn stalled(addr: &Arc<str>, after: std::time::Duration) -> RpcError {
+    let err = io::Error::new(
+        io::ErrorKind::TimedOut,
+        format!("no byte from the peer for {after:?} while a call waited"),
+    );
+    RpcError::io(addr, &err)
+}
+
 /// The connection to `addr` was closed by the peer.
 pub(super) fn closed(addr: &Arc<str>) -> RpcError {
     let err = io::Error::new(

@@ -5,8 +5,10 @@
 //! attempt, waits on the future the policy returns (the backoff) and resends; dropping its
 //! future drops the attempt in flight. The policy adds Kitex's stop rules. Every failed
 //! attempt yields exactly one event: `Retry { attempt }` (the number the resent attempt
-//! carries) or `RetryDenied { reason }`, checked in this order: error not retryable, method
-//! not idempotent, chain-stop, max retries, retry breaker, deadline (the wait plus the
+//! carries) or `RetryDenied { reason }`, checked in this order: error not retryable, refused
+//! by the service breaker (`ServiceBreakerOpen`: the retry would meet the same open
+//! breaker; an instance breaker's refusal is retried, as another instance may take it),
+//! method not idempotent, chain-stop, max retries, retry breaker, deadline (the wait plus the
 //! minimum remaining budget must fit), budget. Each attempt's outcome feeds the retry
 //! breaker; each call deposits once into the budget (when its first attempt is cloned).
 
@@ -18,6 +20,7 @@ use tower::retry::Policy;
 
 use super::backoff::BackoffState;
 use super::control::{mark_retry, RetryControl};
+use crate::breaker::BreakerScope;
 use crate::event::{EventKind, RetryDenial};
 use crate::rpc::{Call, Reply, RpcError};
 
@@ -34,6 +37,9 @@ impl FailureRetry {
     fn decide(&self, call: &Call, error: &RpcError) -> Result<std::time::Duration, RetryDenial> {
         if !error.is_retryable() {
             return Err(RetryDenial::NotRetryable);
+        }
+        if let RpcError::BreakerOpen(BreakerScope::Service { .. }) = error {
+            return Err(RetryDenial::ServiceBreakerOpen);
         }
         self.control.eligible(call)?;
         if call.attempt >= self.max_retries {
