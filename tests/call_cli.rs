@@ -3,6 +3,9 @@
 //! 0; calls to a closed port fail with exit code 1 and their error kind in the summary;
 //! `--connect-timeout` reaches the pool's config (validated like the file's).
 
+#[path = "support/bounded.rs"]
+mod bounded;
+
 mod serve_support;
 
 use std::process::{Command, Output};
@@ -10,11 +13,11 @@ use std::process::{Command, Output};
 use serve_support::Served;
 
 fn call(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .arg("call")
-        .args(args)
-        .output()
-        .expect("faultline call runs")
+    bounded::output_within(
+        Command::new(env!("CARGO_BIN_EXE_faultline"))
+            .arg("call")
+            .args(args),
+    )
 }
 
 fn stdout(out: &Output) -> String {

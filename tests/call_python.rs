@@ -6,6 +6,9 @@
 //! Needs `python3` with `thrift` importable; without it the tests print a skip notice,
 //! unless `CI` is set, where they fail.
 
+#[path = "support/bounded.rs"]
+mod bounded;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
@@ -53,11 +56,11 @@ impl Drop for PythonServer {
 }
 
 fn call(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .arg("call")
-        .args(args)
-        .output()
-        .expect("faultline call runs")
+    bounded::output_within(
+        Command::new(env!("CARGO_BIN_EXE_faultline"))
+            .arg("call")
+            .args(args),
+    )
 }
 
 /// (server transport, `faultline call --transport`, protocol)

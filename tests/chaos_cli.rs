@@ -2,6 +2,9 @@
 //! errors name file, line and column and set the exit code; plans print the timeline or
 //! exactly the objects `kubectl apply -f -` would get; `call` and `serve` read YAML configs.
 
+#[path = "support/bounded.rs"]
+mod bounded;
+
 mod serve_support;
 
 use std::path::{Path, PathBuf};
@@ -11,10 +14,7 @@ use faultline_chaos::spec::located::parse_documents;
 use serve_support::Served;
 
 fn faultline(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(args)
-        .output()
-        .expect("faultline runs")
+    bounded::output_within(Command::new(env!("CARGO_BIN_EXE_faultline")).args(args))
 }
 
 fn text(bytes: &[u8]) -> String {

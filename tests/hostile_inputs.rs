@@ -6,6 +6,9 @@
 //!
 //! This file holds a single test so that the allocator's counters see only its work.
 
+#[path = "support/bounded.rs"]
+mod bounded;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -304,10 +307,9 @@ fn hostile_inputs_fail_cleanly_fast_and_small() {
     for (i, (name, input)) in hostile_corpus().into_iter().enumerate() {
         let path = dir.join(format!("{i}.bin"));
         std::fs::write(&path, &input).expect("write input");
-        let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
-            .args(["decode", path.to_str().unwrap()])
-            .output()
-            .expect("faultline runs");
+        let out = bounded::output_within(
+            Command::new(env!("CARGO_BIN_EXE_faultline")).args(["decode", path.to_str().unwrap()]),
+        );
         assert_eq!(out.status.code(), Some(1), "{name}: exit status");
         let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
         let kind = doc["error"]["kind"].as_str().unwrap_or("");

@@ -5,6 +5,9 @@
 //! one at the drain deadline (`--drain-timeout`); an address it cannot listen on exits 2.
 //! Every socket read is bounded by `BOUND`.
 
+#[path = "support/bounded.rs"]
+mod bounded;
+
 mod serve_support;
 
 use std::fs;
@@ -239,17 +242,23 @@ fn sigterm_with_a_hung_call_exits_at_the_drain_deadline() {
 
 #[test]
 fn invalid_timeouts_exit_2_naming_the_flag_or_field() {
-    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--read-timeout", "0s"])
-        .output()
-        .expect("faultline runs");
+    let out = bounded::output_within(Command::new(env!("CARGO_BIN_EXE_faultline")).args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--read-timeout",
+        "0s",
+    ]));
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("readTimeout"), "{stderr}");
-    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--idle-timeout", "5"])
-        .output()
-        .expect("faultline runs");
+    let out = bounded::output_within(Command::new(env!("CARGO_BIN_EXE_faultline")).args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--idle-timeout",
+        "5",
+    ]));
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("missing unit"), "{stderr}");
@@ -259,10 +268,9 @@ fn invalid_timeouts_exit_2_naming_the_flag_or_field() {
 fn an_address_in_use_exits_2() {
     let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = taken.local_addr().expect("addr").to_string();
-    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(["serve", "--listen", &addr])
-        .output()
-        .expect("faultline runs");
+    let out = bounded::output_within(
+        Command::new(env!("CARGO_BIN_EXE_faultline")).args(["serve", "--listen", &addr]),
+    );
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("cannot listen on"), "{stderr}");

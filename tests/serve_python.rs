@@ -7,6 +7,9 @@
 //! Needs `python3` with `thrift` importable; without it the tests print a skip notice,
 //! unless `CI` is set, where they fail.
 
+#[path = "support/bounded.rs"]
+mod bounded;
+
 mod serve_support;
 
 use std::path::PathBuf;
@@ -30,18 +33,18 @@ fn python_call(
     method: &str,
     message: &str,
 ) -> Json {
-    let out = Command::new(python_peer::python())
-        .arg(client_script())
-        .args([
-            "127.0.0.1",
-            served.port(),
-            transport,
-            protocol,
-            method,
-            message,
-        ])
-        .output()
-        .expect("python runs");
+    let out = bounded::output_within(
+        Command::new(python_peer::python())
+            .arg(client_script())
+            .args([
+                "127.0.0.1",
+                served.port(),
+                transport,
+                protocol,
+                method,
+                message,
+            ]),
+    );
     assert!(
         out.status.success(),
         "{transport}/{protocol}: the Python client failed: {}",
