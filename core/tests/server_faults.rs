@@ -69,6 +69,14 @@ struct Hold {
     release: Arc<Semaphore>,
 }
 
+/// The echo router plus `slow`, which echoes after `delay`.
+fn slow_router(delay: Duration) -> Router {
+    echo::router().route("slow", move |ctx, args: EchoArgs| async move {
+        tokio::time::sleep(delay).await;
+        echo::echo(ctx, args).await
+    })
+}
+
 /// Echo plus `hold`: reports that it started, waits for a permit of `release`, then echoes.
 fn holding_router() -> (Router, Hold) {
     let (started_tx, started) = mpsc::unbounded_channel();
@@ -183,10 +191,7 @@ async fn slow_loris_clients_at_the_connection_limit_lose_their_slots_at_the_read
 async fn a_half_closed_socket_is_answered_then_cleaned_up() {
     let events = EventBus::default();
     let mut rx = events.subscribe();
-    let router = echo::router().route("slow", |ctx, args: EchoArgs| async move {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        echo::echo(ctx, args).await
-    });
+    let router = slow_router(Duration::from_secs(1));
     let server = ServerBuilder::new(echo::SERVICE)
         .read_timeout(Duration::from_secs(3600))
         .events(events)
@@ -242,10 +247,7 @@ async fn a_half_closed_socket_is_answered_then_cleaned_up() {
 async fn an_idle_connection_is_closed_after_the_idle_timeout_but_not_while_a_call_is_in_flight() {
     let events = EventBus::default();
     let mut rx = events.subscribe();
-    let router = echo::router().route("slow", |ctx, args: EchoArgs| async move {
-        tokio::time::sleep(Duration::from_secs(5)).await;
-        echo::echo(ctx, args).await
-    });
+    let router = slow_router(Duration::from_secs(5));
     let server = ServerBuilder::new(echo::SERVICE)
         .idle_timeout(Duration::from_secs(3))
         .events(events)

@@ -285,13 +285,7 @@ mod tests {
             "pool": {"limits": {"maxDepth": 100000}}
         }))
         .unwrap();
-        let paths: Vec<String> = config
-            .validate()
-            .unwrap_err()
-            .0
-            .iter()
-            .map(|e| e.path.to_string())
-            .collect();
+        let paths = config.validate().unwrap_err().paths();
         assert_eq!(
             paths,
             [
@@ -321,13 +315,7 @@ mod tests {
             "pool": {"keepalive": "500ms", "stallTimeout": "9000h", "muxConnections": 0}
         }))
         .unwrap();
-        let paths: Vec<String> = config
-            .validate()
-            .unwrap_err()
-            .0
-            .iter()
-            .map(|e| e.path.to_string())
-            .collect();
+        let paths = config.validate().unwrap_err().paths();
         assert_eq!(
             paths,
             ["pool.keepalive", "pool.stallTimeout", "pool.muxConnections"]

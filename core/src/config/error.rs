@@ -137,6 +137,11 @@ impl FieldErrors {
         }
     }
 
+    /// The paths of the errors, as written in files (`retry.budget.ttl`), in order.
+    pub fn paths(&self) -> Vec<String> {
+        self.0.iter().map(|e| e.path.to_string()).collect()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -197,7 +197,7 @@ mod tests {
         });
         let mut errors = FieldErrors::default();
         config.validate_for(None, &FieldPath::root().field("balancer"), &mut errors);
-        let paths: Vec<String> = errors.0.iter().map(|e| e.path.to_string()).collect();
+        let paths = errors.paths();
         assert_eq!(paths, ["balancer.recoverBelow", "balancer.localZone"]);
         let mut errors = FieldErrors::default();
         BalancerConfig::ZoneAware(ZoneConfig::default()).validate_for(

@@ -141,7 +141,7 @@ mod tests {
             serde_json::from_str(r#"{"maxInFlight": 0, "maxConnections": 18446744073709551615}"#)
                 .unwrap();
         let errors = ServerBuilder::from_config(&config).unwrap_err();
-        let paths: Vec<String> = errors.0.iter().map(|e| e.path.to_string()).collect();
+        let paths = errors.paths();
         assert_eq!(paths, ["maxConnections", "maxInFlight"]);
     }
 
@@ -159,7 +159,7 @@ mod tests {
         )
         .unwrap();
         let errors = ServerBuilder::from_config(&config).unwrap_err();
-        let paths: Vec<String> = errors.0.iter().map(|e| e.path.to_string()).collect();
+        let paths = errors.paths();
         assert_eq!(
             paths,
             ["readTimeout", "writeTimeout", "idleTimeout", "drainTimeout"]

@@ -108,7 +108,7 @@ mod tests {
     fn paths(config: &RetryConfig) -> Vec<String> {
         match config.validate() {
             Ok(()) => Vec::new(),
-            Err(errors) => errors.0.iter().map(|e| e.path.to_string()).collect(),
+            Err(errors) => errors.paths(),
         }
     }
 
