@@ -217,10 +217,7 @@ pub fn plan(
                     Ok(object) => objects.push(object),
                     Err(error) => errors.push(locate(document, index, error)),
                 }
-                (
-                    select::cluster_targets(fault, &namespace),
-                    select::cluster_peers(fault, &namespace),
-                )
+                select::cluster_targets(fault, &namespace)
             }
             Backend::Sim | Backend::Local => {
                 match select::choose(fault, &candidates, options.seed, index, options.backend) {

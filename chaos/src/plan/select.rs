@@ -187,33 +187,25 @@ fn describe(selection: &PodSelection<'_>) -> String {
     }
 }
 
-/// On a cluster: the selection as written, chosen by Chaos Mesh.
-pub(super) fn cluster_targets(fault: &Fault, namespace: &str) -> Targets {
-    match object_of(fault, namespace)
-        .ok()
-        .as_ref()
-        .and_then(ChaosObject::pod_selection)
-    {
-        Some(selection) => Targets::Cluster {
-            namespace: namespace.to_owned(),
-            selection: describe(&selection),
-        },
-        None => Targets::Cluster {
-            namespace: namespace.to_owned(),
-            selection: format!("as the {} spec says", fault.kind),
-        },
-    }
-}
-
-/// On a cluster: a NetworkChaos `target`, chosen by Chaos Mesh.
-pub(super) fn cluster_peers(fault: &Fault, namespace: &str) -> Option<Targets> {
-    match object_of(fault, namespace).ok()? {
-        ChaosObject::NetworkChaos(network) => {
-            network.spec.target.as_ref().map(|target| Targets::Cluster {
-                namespace: namespace.to_owned(),
-                selection: describe(&peer_selection(target)),
-            })
-        }
+/// On a cluster: the selection as written (and a NetworkChaos `target`'s), chosen by Chaos
+/// Mesh when it injects.
+pub(super) fn cluster_targets(fault: &Fault, namespace: &str) -> (Targets, Option<Targets>) {
+    let cluster = |selection: String| Targets::Cluster {
+        namespace: namespace.to_owned(),
+        selection,
+    };
+    let object = object_of(fault, namespace).ok();
+    let targets = match object.as_ref().and_then(ChaosObject::pod_selection) {
+        Some(selection) => cluster(describe(&selection)),
+        None => cluster(format!("as the {} spec says", fault.kind)),
+    };
+    let peers = match &object {
+        Some(ChaosObject::NetworkChaos(network)) => network
+            .spec
+            .target
+            .as_ref()
+            .map(|target| cluster(describe(&peer_selection(target)))),
         _ => None,
-    }
+    };
+    (targets, peers)
 }
