@@ -58,6 +58,11 @@ impl Validate for RetryConfig {
                 self.budget.ratio,
                 BudgetConfig::RATIO_RANGE,
             );
+            errors.in_range(
+                || budget.field("minPerSec"),
+                self.budget.min_per_sec,
+                BudgetConfig::MIN_PER_SEC_RANGE,
+            );
         }
         if self.breaker.enabled {
             let breaker = path.field("breaker");
@@ -127,6 +132,7 @@ mod tests {
         };
         c.budget.ttl = Duration::from_secs(61);
         c.budget.ratio = f32::NAN;
+        c.budget.min_per_sec = u32::MAX;
         c.breaker.buckets = 0;
         c.breaker.error_rate = 0.0;
         c.backoff = Backoff::Random {
@@ -145,6 +151,7 @@ mod tests {
                 "backoff.min",
                 "budget.ttl",
                 "budget.ratio",
+                "budget.minPerSec",
                 "breaker.buckets",
                 "breaker.errorRate",
                 "backup.percentile",

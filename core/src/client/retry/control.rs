@@ -73,6 +73,9 @@ impl BudgetConfig {
         Duration::from_secs(1)..=Duration::from_secs(60);
     /// The bounds tower's `TpsBudget` accepts for `ratio`.
     pub const RATIO_RANGE: std::ops::RangeInclusive<f32> = 0.0..=1000.0;
+    /// The bounds faultline accepts for `min_per_sec` (tower's `TpsBudget` panics at
+    /// `i32::MAX` and above).
+    pub const MIN_PER_SEC_RANGE: std::ops::RangeInclusive<u32> = 0..=1_000_000;
 
     /// No budget: retries bounded only by the other rules.
     pub fn disabled() -> Self {
@@ -82,7 +85,7 @@ impl BudgetConfig {
         }
     }
 
-    /// tower's budget, with `ttl` and `ratio` clamped into the ranges tower accepts (it
+    /// tower's budget, with `ttl`, `ratio` and `min_per_sec` clamped into range (tower
     /// panics outside them; `validate()` reports such values before a config gets here).
     pub(crate) fn build(&self) -> Option<TpsBudget> {
         if !self.enabled {
@@ -97,7 +100,8 @@ impl BudgetConfig {
                 .ratio
                 .clamp(*Self::RATIO_RANGE.start(), *Self::RATIO_RANGE.end()),
         };
-        Some(TpsBudget::new(ttl, self.min_per_sec, ratio))
+        let min_per_sec = self.min_per_sec.min(*Self::MIN_PER_SEC_RANGE.end());
+        Some(TpsBudget::new(ttl, min_per_sec, ratio))
     }
 }
 
