@@ -4,7 +4,7 @@
 use faultline_chaos::spec::chaos_mesh::{
     select, PodInfo, PodSelectorSpec, SelectError, SelectorMode,
 };
-use faultline_core::lb::SplitMix64;
+use faultline_core::rng::SplitMix64;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 

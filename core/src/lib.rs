@@ -10,7 +10,7 @@
 //! stack: deadline, retry, backup requests, fallback), `lb` (discovery, balancers and the
 //! load-balancing layer), `route` (the traffic-coloring route table), `metrics` (the event
 //! stream as Prometheus series with OpenTelemetry names), `net` (the transport seam: tokio
-//! TCP or turmoil), `transport` (frames on a byte stream), `server`, and `echo` (the
+//! TCP or turmoil), `rng` (the seeded generator behind every random choice), `transport` (frames on a byte stream), `server`, and `echo` (the
 //! example service).
 //!
 //! With the `fuzzing` feature, `fuzzing` holds the fuzz targets' bodies, their generators
@@ -30,6 +30,7 @@ pub mod lb;
 pub mod metrics;
 pub mod net;
 pub mod protocol;
+pub mod rng;
 pub mod route;
 pub mod rpc;
 pub mod server;

@@ -325,3 +325,62 @@ fn layers_refuse_an_invalid_config() {
     assert!(InstanceBreakerLayer::new(config.clone(), EventBus::new(1)).is_err());
     assert!(ServiceBreakerLayer::new("a", "b", config, EventBus::new(1)).is_err());
 }
+
+/// The move from OPEN to HALF_OPEN is reported when the cooling ends, with no call to
+/// cause it (a timer on the runtime), stamped with the cooling's end; the next call is the
+/// first probe and closes the breaker.
+#[tokio::test(start_paused = true)]
+async fn the_end_of_cooling_is_reported_when_it_happens() {
+    let bus = EventBus::new(1024);
+    let mut rx = bus.subscribe();
+    let healthy = Arc::new(AtomicBool::new(false));
+    let inner = {
+        let healthy = healthy.clone();
+        service_fn(move |_call: Call| {
+            let ok = healthy.load(SeqCst);
+            async move {
+                if ok {
+                    Ok(reply())
+                } else {
+                    Err(reset())
+                }
+            }
+        })
+    };
+    let config = BreakerConfig {
+        half_open_successes: 1,
+        ..BreakerConfig::default()
+    };
+    let mut svc = ServiceBreakerLayer::new("frontend", "echo.svc", config, bus.clone())
+        .unwrap()
+        .layer(inner);
+    for _ in 0..200 {
+        let _ = svc.ready().await.unwrap().call(echo()).await;
+    }
+    let tripped = drain(&mut rx);
+    assert_eq!(
+        transitions(&tripped),
+        [(BreakerState::Closed, BreakerState::Open, 200, 1.0)]
+    );
+    assert!(
+        tripped[0].call.is_some(),
+        "the trip names the call that caused it"
+    );
+
+    // Cooling is 100 ms; the timer fires at its end, before this sleep does.
+    tokio::time::sleep(Duration::from_millis(101)).await;
+    let cooled = drain(&mut rx);
+    assert_eq!(
+        transitions(&cooled),
+        [(BreakerState::Open, BreakerState::HalfOpen, 0, 0.0)]
+    );
+    assert_eq!(cooled[0].at, Duration::from_millis(100));
+    assert_eq!(cooled[0].call, None, "no call caused it");
+
+    healthy.store(true, SeqCst);
+    svc.ready().await.unwrap().call(echo()).await.unwrap();
+    assert_eq!(
+        transitions(&drain(&mut rx)),
+        [(BreakerState::HalfOpen, BreakerState::Closed, 1, 0.0)]
+    );
+}

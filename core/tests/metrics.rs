@@ -33,6 +33,7 @@ fn call(side: Side, method: &str, error: Option<RpcErrorKind>, micros: u64) -> E
         error,
         fallback: false,
         duration: Duration::from_micros(micros),
+        budget: None,
     }
 }
 

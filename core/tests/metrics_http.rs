@@ -47,6 +47,7 @@ async fn get_metrics_answers_the_exposition() {
         error: None,
         fallback: false,
         duration: Duration::from_micros(700),
+        budget: None,
     });
     assert!(recorder.wait_for(1).await);
 

@@ -3,7 +3,7 @@
 //! Chaos Mesh recovers it even if faultline dies; and the namespaces it refuses.
 
 use faultline_core::config::{duration, FieldPath};
-use faultline_core::lb::SplitMix64;
+use faultline_core::rng::SplitMix64;
 use serde_json::{json, Value};
 
 use super::select::FaultError;

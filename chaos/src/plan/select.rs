@@ -2,7 +2,7 @@
 //! selectors see pods, and the `mode`/`value` choice among the matches, seeded.
 
 use faultline_core::config::FieldPath;
-use faultline_core::lb::SplitMix64;
+use faultline_core::rng::SplitMix64;
 use serde_json::Value;
 
 use super::{Backend, Targets};

@@ -11,8 +11,9 @@
 //! - CLOSED admits everything. Outcomes go into the window; after a failure, if the window
 //!   holds at least `min_samples` calls with an error rate at or above `error_rate`, the
 //!   breaker trips to OPEN (only a failure can trip it, as in Kitex).
-//! - OPEN refuses until its cooling time has passed; the first `admit` after that moves it
-//!   to HALF_OPEN and is the first probe. Cooling is `cooling_base * 2^(trips - 1)`, capped,
+//! - OPEN refuses until its cooling time has passed; then `end_cooling` (called by the
+//!   layers' timer when the cooling ends) or the first `admit` after it, whichever comes
+//!   first, moves it to HALF_OPEN (an `admit` doing so is the first probe). Cooling is `cooling_base * 2^(trips - 1)`, capped,
 //!   where `trips` counts trips since the breaker was last CLOSED.
 //! - HALF_OPEN admits at most `half_open_probes` probes in flight. `half_open_successes`
 //!   successful probes close it (the window starts empty); one failed probe re-opens it.
@@ -123,6 +124,48 @@ impl Breaker {
     /// The current state. OPEN stays OPEN past its cooling time until the next `admit`.
     pub fn state(&self) -> BreakerState {
         State::unpack(self.state.load(Acquire)).public()
+    }
+
+    /// When an OPEN breaker's cooling ends (since the clock's origin); `None` unless OPEN.
+    pub fn cooling_ends(&self) -> Option<Duration> {
+        match State::unpack(self.state.load(Acquire)) {
+            State::Open { until_us, .. } => Some(Duration::from_micros(until_us)),
+            _ => None,
+        }
+    }
+
+    /// Moves an OPEN breaker whose cooling has ended by `now` to HALF_OPEN with no probe in
+    /// flight (the next `admit` takes the first probe slot), so that the move can be
+    /// reported when it happens rather than at the next call. `None` when the breaker is
+    /// not OPEN or still cooling.
+    pub fn end_cooling(&self, now: Duration) -> Option<Transition> {
+        let now = micros(now);
+        let mut word = self.state.load(Acquire);
+        loop {
+            let State::Open { trips, until_us } = State::unpack(word) else {
+                return None;
+            };
+            if now < until_us {
+                return None;
+            }
+            let next = State::HalfOpen {
+                trips,
+                in_flight: 0,
+                successes: 0,
+                episode: episode(self.episodes.fetch_add(1, Relaxed)),
+            };
+            match self.transit(word, next) {
+                Ok(()) => {
+                    return Some(transition(
+                        BreakerState::Open,
+                        BreakerState::HalfOpen,
+                        0,
+                        0.0,
+                    ))
+                }
+                Err(seen) => word = seen,
+            }
+        }
     }
 
     /// Calls and failures in the window ending at `now`.

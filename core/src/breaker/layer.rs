@@ -11,7 +11,8 @@
 //! key is seen, so readers do not wait on each other in practice), one `Arc` clone, then the
 //! breaker's lock-free admit and record. Time is `tokio::time::Instant` since the event bus's
 //! epoch, so paused tokio time and turmoil drive the breakers, and breaker times line up
-//! with event times. An admitted call's permit is held by a guard: a call that finishes
+//! with event times. When a breaker opens, a timer on the caller's runtime moves it to
+//! HALF_OPEN and reports it when the cooling ends. An admitted call's permit is held by a guard: a call that finishes
 //! records its outcome, a call dropped unfinished (cancelled) releases its permit.
 //!
 //! Instance breakers follow discovery (`lb::Membership`): when the instance list changes,
@@ -27,11 +28,12 @@ use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use pin_project_lite::pin_project;
+use tokio::runtime::Handle;
 use tokio::time::Instant;
 use tower::Service;
 
-use super::{Breaker, BreakerConfig, BreakerScope, Outcome, Permit, Transition};
-use crate::event::{EventBus, EventKind};
+use super::{Breaker, BreakerConfig, BreakerScope, BreakerState, Outcome, Permit, Transition};
+use crate::event::{CallRef, EventBus, EventKind};
 use crate::lb::{addrs, Discovery, Membership};
 use crate::rpc::{Call, Reply, RpcError};
 
@@ -118,13 +120,37 @@ impl Entry {
         Instant::now().saturating_duration_since(self.events.epoch())
     }
 
-    fn report(&self, t: Transition) {
-        self.events.emit(EventKind::BreakerTransition {
+    /// Emits `t` for the call it happened in (`None`: at the end of a cooling time); after
+    /// a move to OPEN, arms the timer that ends the cooling.
+    fn report(self: &Arc<Self>, call: Option<CallRef>, t: Transition) {
+        let kind = EventKind::BreakerTransition {
             scope: self.scope.clone(),
             from: t.from,
             to: t.to,
             samples: t.samples,
             error_rate: t.error_rate,
+        };
+        match call {
+            Some(call) => self.events.emit_for(call, kind),
+            None => self.events.emit(kind),
+        }
+        if t.to == BreakerState::Open {
+            self.end_cooling_on_time();
+        }
+    }
+
+    /// Reports OPEN -> HALF_OPEN when the cooling time ends, not only at the next call. The
+    /// timer runs on the caller's tokio runtime (none: the next call moves it instead).
+    fn end_cooling_on_time(self: &Arc<Self>) {
+        let (Ok(runtime), Some(ends)) = (Handle::try_current(), self.breaker.cooling_ends()) else {
+            return;
+        };
+        let entry = self.clone();
+        runtime.spawn(async move {
+            tokio::time::sleep_until(entry.events.epoch() + ends).await;
+            if let Some(t) = entry.breaker.end_cooling(entry.now()) {
+                entry.report(None, t);
+            }
         });
     }
 }
@@ -134,21 +160,26 @@ pub(crate) fn guarded<S>(entry: Arc<Entry>, inner: &mut S, call: Call) -> Respon
 where
     S: Service<Call, Response = Reply, Error = RpcError>,
 {
+    let call_ref = CallRef::attempt(&call);
     match entry.breaker.admit(entry.now()) {
         Ok(admitted) => {
             if let Some(t) = admitted.transition {
-                entry.report(t);
+                entry.report(Some(call_ref), t);
             }
             let guard = Guard {
                 entry,
+                call: call_ref,
                 permit: Some(admitted.permit),
             };
             ResponseFuture::called(inner.call(call), Some(guard))
         }
         Err(_) => {
-            entry.events.emit(EventKind::BreakerRejected {
-                scope: entry.scope.clone(),
-            });
+            entry.events.emit_for(
+                call_ref,
+                EventKind::BreakerRejected {
+                    scope: entry.scope.clone(),
+                },
+            );
             ResponseFuture {
                 state: State::Refused {
                     error: Some(RpcError::BreakerOpen(entry.scope.clone())),
@@ -161,6 +192,7 @@ where
 /// Holds an admitted call's permit until the call ends.
 struct Guard {
     entry: Arc<Entry>,
+    call: CallRef,
     permit: Option<Permit>,
 }
 
@@ -177,7 +209,7 @@ impl Guard {
         match outcome {
             Some(outcome) => {
                 if let Some(t) = breaker.record(permit, outcome, self.entry.now()) {
-                    self.entry.report(t);
+                    self.entry.report(Some(self.call), t);
                 }
             }
             None => breaker.release(permit),

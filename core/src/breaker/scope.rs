@@ -4,7 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 
 /// The key a breaker is kept under.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
 pub enum BreakerScope {
     /// A service breaker: one per (caller, callee, method), as Kitex keys them.
     Service {
@@ -17,7 +18,8 @@ pub enum BreakerScope {
 }
 
 /// A breaker's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub enum BreakerState {
     /// Calls pass; outcomes are counted.
     Closed,

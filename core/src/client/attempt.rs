@@ -7,6 +7,10 @@
 //! 1 so a server never reads 0 as "no timeout"), and fails the attempt with
 //! `RpcError::Timeout` when that deadline passes. An attempt with no time left is not sent.
 //!
+//! When the client's events are observed (`EventBus::is_observed`), it also stamps the
+//! attempt's `event::CALL_HEADER` (`"<call id>.<attempt>"`, a TTHeader string key) so the
+//! server's events name the same call; unobserved clients send nothing extra.
+//!
 //! Sitting below the breakers, it lets them (and fallback and retry above them) see an
 //! attempt's timeout as that attempt's failure, not only as the whole call's.
 //!
@@ -20,19 +24,30 @@ use tokio::time::Instant;
 use tower::{Layer, Service};
 
 use super::CallFuture;
+use crate::event::{CallRef, EventBus, CALL_HEADER};
 use crate::rpc::{Call, Reply, RpcError};
 
 /// Applies `AttemptDeadline` with an optional per-attempt timeout.
 #[derive(Debug, Clone, Default)]
 pub struct AttemptDeadlineLayer {
     attempt_timeout: Option<Duration>,
+    events: Option<EventBus>,
 }
 
 impl AttemptDeadlineLayer {
     /// `attempt_timeout` caps each attempt; `None` gives each attempt what is left of the
     /// call's deadline.
     pub fn new(attempt_timeout: Option<Duration>) -> Self {
-        Self { attempt_timeout }
+        Self {
+            attempt_timeout,
+            events: None,
+        }
+    }
+
+    /// Stamps the call header on attempts while `events` is observed.
+    pub fn stamping(mut self, events: EventBus) -> Self {
+        self.events = Some(events);
+        self
     }
 }
 
@@ -43,6 +58,7 @@ impl<S> Layer<S> for AttemptDeadlineLayer {
         AttemptDeadline {
             inner,
             attempt_timeout: self.attempt_timeout,
+            events: self.events.clone(),
         }
     }
 }
@@ -52,6 +68,7 @@ impl<S> Layer<S> for AttemptDeadlineLayer {
 pub struct AttemptDeadline<S> {
     inner: S,
     attempt_timeout: Option<Duration>,
+    events: Option<EventBus>,
 }
 
 impl<S> Service<Call> for AttemptDeadline<S>
@@ -68,6 +85,10 @@ where
     }
 
     fn call(&mut self, mut call: Call) -> CallFuture {
+        if self.events.as_ref().is_some_and(EventBus::is_observed) {
+            let value = CallRef::header_value(&call);
+            call.metadata.set_string(CALL_HEADER, value);
+        }
         let now = Instant::now();
         let capped = self.attempt_timeout.map(|t| now + t);
         let deadline = match (call.options.deadline, capped) {

@@ -155,13 +155,17 @@ impl<SB, LB, IB> ClientBuilder<SB, LB, IB> {
         SB: Layer<LB::Service>,
         SB::Service: CallService,
     {
-        let attempt = AttemptDeadlineLayer::new(self.attempt_timeout).layer(transport);
+        let attempt = AttemptDeadlineLayer::new(self.attempt_timeout)
+            .stamping(self.events.clone())
+            .layer(transport);
         let routed = self
             .service_breaker
             .layer(self.balancer.layer(self.instance_breaker.layer(attempt)));
         let events = self.events;
         let stack = ServiceBuilder::new()
-            .layer(FinishLayer::new(self.service, events.clone()))
+            .layer(
+                FinishLayer::new(self.service, events.clone()).with_default_timeout(self.timeout),
+            )
             .layer(DeadlineLayer::new(self.timeout, events.clone()))
             .option_layer(self.retry.map(|c| RetryLayer::new(c, events.clone())))
             .option_layer(self.fallback.map(|p| FallbackLayer::new(p, events.clone())))

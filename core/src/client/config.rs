@@ -34,6 +34,7 @@ use crate::event::EventBus;
 use crate::lb::{BalancerConfig, Discovery};
 use crate::net::Net;
 use crate::protocol::{ApplicationException, MessageType, ProtocolId};
+use crate::rng::SplitMix64;
 use crate::rpc::{Reply, ReplyOrigin};
 
 /// A client, as data. See the module doc for the shape and defaults.
@@ -196,12 +197,37 @@ impl Validate for ClientConfig {
     }
 }
 
+impl ClientConfig {
+    /// The same config with every random choice seeded from `seed`: the balancer's draws
+    /// (weighted random, p2c, zone-aware spill) and the retry backoff's jitter, each from
+    /// its own SplitMix64 output so that they do not draw the same sequence. A simulation
+    /// builds every client this way from its run seed; a real client keeps the config's
+    /// seeds (or the process's randomness for an unseeded backoff).
+    pub fn seeded(&self, seed: u64) -> ClientConfig {
+        let rng = SplitMix64::new(seed);
+        let mut config = self.clone();
+        match &mut config.balancer {
+            BalancerConfig::WeightedRandom { seed } => *seed = rng.next_u64(),
+            BalancerConfig::P2c(p2c) => p2c.seed = rng.next_u64(),
+            BalancerConfig::ZoneAware(zone) => zone.seed = rng.next_u64(),
+            BalancerConfig::RoundRobin | BalancerConfig::ConsistentHash { .. } => {}
+        }
+        config.retry.seed = Some(rng.next_u64());
+        config
+    }
+}
+
 impl Client {
     /// The whole stack `config` describes, over a pool of `net` connections to the
     /// instances `discovery` publishes, every layer emitting on `events`. When discovery
     /// drops an instance, its instance breaker and its connections go too (the balancer's
     /// state for it already goes with the pickers that held it). Returns every
     /// config error at once instead of building anything.
+    ///
+    /// Several layers read `tokio::time::Instant::now()` when they are built (the retry
+    /// breaker's and the backup delay's windows, the zone-aware balancer's clock origin,
+    /// the event bus's epoch): under turmoil, build the client inside the host it runs in,
+    /// and again after that host restarts, so that they count on that host's clock.
     pub fn from_config<N: Net>(
         config: &ClientConfig,
         net: N,

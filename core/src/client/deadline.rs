@@ -20,7 +20,7 @@ use tokio::time::Instant;
 use tower::{Layer, Service};
 
 use super::CallFuture;
-use crate::event::{EventBus, EventKind, Side};
+use crate::event::{CallRef, EventBus, EventKind, Side};
 use crate::rpc::{Call, Reply, RpcError};
 
 /// Applies `Deadline` with an optional default timeout for calls that carry no deadline.
@@ -86,6 +86,7 @@ where
         call.options.deadline = Some(deadline);
         let budget = deadline.saturating_duration_since(now);
         let method = call.method.clone();
+        let call_ref = CallRef::call(&call);
         let events = self.events.clone();
         let attempt = self.inner.call(call);
         Box::pin(async move {
@@ -95,11 +96,14 @@ where
             };
             match result {
                 Err(RpcError::Timeout { .. }) if Instant::now() >= deadline => {
-                    events.emit(EventKind::DeadlineExceeded {
-                        side: Side::Client,
-                        method,
-                        budget,
-                    });
+                    events.emit_for(
+                        call_ref,
+                        EventKind::DeadlineExceeded {
+                            side: Side::Client,
+                            method,
+                            budget,
+                        },
+                    );
                     Err(RpcError::Timeout { budget })
                 }
                 other => other,

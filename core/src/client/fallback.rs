@@ -21,7 +21,7 @@ use std::task::{Context, Poll};
 use tower::{Layer, Service};
 
 use super::CallFuture;
-use crate::event::{EventBus, EventKind, FallbackReason};
+use crate::event::{CallRef, EventBus, EventKind, FallbackReason};
 use crate::rpc::{Call, Reply, ReplyOrigin, RpcError};
 
 /// The user function: a stand-in reply for a failed call, or `None` to keep the error.
@@ -142,10 +142,13 @@ where
                 return Err(error);
             };
             reply.origin = ReplyOrigin::Fallback;
-            events.emit(EventKind::Fallback {
-                method: kept.method.clone(),
-                reason,
-            });
+            events.emit_for(
+                CallRef::attempt(&kept),
+                EventKind::Fallback {
+                    method: kept.method.clone(),
+                    reason,
+                },
+            );
             Ok(reply)
         })
     }

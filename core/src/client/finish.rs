@@ -1,4 +1,6 @@
 //! `Finish`: one `CallFinished { side: Client }` event per call, at the top of the stack.
+//! It also gives each call its id (`Call::id`, from the event bus) when the caller did not,
+//! so every event below can name the call.
 //!
 //! The event carries the callee service, method, the instance that answered (when a reply
 //! came back), the error kind, whether the reply was a fallback, and the call's duration in
@@ -7,12 +9,13 @@
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use tokio::time::Instant;
 use tower::{Layer, Service};
 
 use super::CallFuture;
-use crate::event::{EventBus, EventKind, Side};
+use crate::event::{CallRef, EventBus, EventKind, Side};
 use crate::rpc::{Call, Reply, RpcError, RpcErrorKind};
 
 /// Applies `Finish` for calls to `service`.
@@ -20,6 +23,7 @@ use crate::rpc::{Call, Reply, RpcError, RpcErrorKind};
 pub struct FinishLayer {
     service: Arc<str>,
     events: EventBus,
+    default_timeout: Option<Duration>,
 }
 
 impl FinishLayer {
@@ -27,7 +31,15 @@ impl FinishLayer {
         Self {
             service: service.into(),
             events,
+            default_timeout: None,
         }
+    }
+
+    /// The timeout the deadline layer gives calls without a deadline, so that their
+    /// `CallFinished::budget` says it.
+    pub fn with_default_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.default_timeout = timeout;
+        self
     }
 }
 
@@ -39,6 +51,7 @@ impl<S> Layer<S> for FinishLayer {
             inner,
             service: self.service.clone(),
             events: self.events.clone(),
+            default_timeout: self.default_timeout,
         }
     }
 }
@@ -49,6 +62,7 @@ pub struct Finish<S> {
     inner: S,
     service: Arc<str>,
     events: EventBus,
+    default_timeout: Option<Duration>,
 }
 
 impl<S> Service<Call> for Finish<S>
@@ -64,12 +78,21 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, call: Call) -> CallFuture {
+    fn call(&mut self, mut call: Call) -> CallFuture {
+        if call.id == 0 {
+            call.id = self.events.next_call_id();
+        }
+        let started = Instant::now();
         let mut report = Report {
             service: self.service.clone(),
             method: call.method.clone(),
             events: self.events.clone(),
-            started: Instant::now(),
+            call: CallRef::call(&call),
+            budget: match call.options.deadline {
+                Some(deadline) => Some(deadline.saturating_duration_since(started)),
+                None => self.default_timeout,
+            },
+            started,
             done: false,
         };
         let attempt = self.inner.call(call);
@@ -86,6 +109,8 @@ struct Report {
     service: Arc<str>,
     method: Arc<str>,
     events: EventBus,
+    call: CallRef,
+    budget: Option<Duration>,
     started: Instant,
     done: bool,
 }
@@ -105,15 +130,19 @@ impl Report {
 
     fn emit(&mut self, instance: Option<Arc<str>>, error: Option<RpcErrorKind>, fallback: bool) {
         self.done = true;
-        self.events.emit(EventKind::CallFinished {
-            side: Side::Client,
-            service: self.service.clone(),
-            method: self.method.clone(),
-            instance,
-            error,
-            fallback,
-            duration: self.started.elapsed(),
-        });
+        self.events.emit_for(
+            self.call,
+            EventKind::CallFinished {
+                side: Side::Client,
+                service: self.service.clone(),
+                method: self.method.clone(),
+                instance,
+                error,
+                fallback,
+                duration: self.started.elapsed(),
+                budget: self.budget,
+            },
+        );
     }
 }
 

@@ -3,8 +3,8 @@
 //! For each call: the router narrows the instances by the route table and hands back a
 //! picker; the picker chooses; the layer sets `Call::target`, emits
 //! `EventKind::BalancerPick`, calls the inner service (instance breaker, then connection
-//! pool), and reports the latency (on `tokio::time`, so virtual under turmoil and paused
-//! tests) and outcome back to the same picker. No instance to choose (an empty list, every
+//! pool), reports the latency (on `tokio::time`, so virtual under turmoil and paused
+//! tests) and outcome back to the same picker, and emits `EventKind::AttemptFinished`. No instance to choose (an empty list, every
 //! weight zero) is `RpcError::NoInstance`, without calling the inner service.
 
 use std::future::Future;
@@ -17,7 +17,7 @@ use tower::{Layer, Service};
 
 use super::router::Router;
 use super::{Balancer, Discovery, Feedback};
-use crate::event::{EventBus, EventKind};
+use crate::event::{CallRef, EventBus, EventKind};
 use crate::route::RouteTable;
 use crate::rpc::{Call, Reply, RpcError};
 
@@ -61,7 +61,7 @@ impl LoadBalanceLayer {
         self
     }
 
-    /// Emits `BalancerPick` for every pick on `events`.
+    /// Emits `BalancerPick` and `AttemptFinished` for every pick on `events`.
     pub fn with_events(mut self, events: EventBus) -> Self {
         self.events = Some(events);
         self
@@ -110,27 +110,46 @@ where
             return Box::pin(async move { Err(RpcError::NoInstance { service }) });
         };
         let instance = picker.instances()[index].clone();
+        let attempt = CallRef::attempt(&call);
         if let Some(events) = &self.events {
             let local_zone = self.router.balancer().local_zone();
-            events.emit(EventKind::BalancerPick {
-                method: call.method.clone(),
-                instance: instance.addr.clone(),
-                zone: instance.zone.clone(),
-                local: local_zone.is_some() && instance.zone.as_ref() == local_zone,
-            });
+            events.emit_for(
+                attempt,
+                EventKind::BalancerPick {
+                    method: call.method.clone(),
+                    instance: instance.addr.clone(),
+                    zone: instance.zone.clone(),
+                    local: local_zone.is_some() && instance.zone.as_ref() == local_zone,
+                },
+            );
         }
+        let finished = self.events.clone().map(|events| {
+            let method = call.method.clone();
+            let instance = instance.clone();
+            move |latency, error: Option<&RpcError>| {
+                events.emit_for(
+                    attempt,
+                    EventKind::AttemptFinished {
+                        method,
+                        instance: instance.addr.clone(),
+                        zone: instance.zone.clone(),
+                        latency,
+                        error: error.map(RpcError::kind),
+                    },
+                )
+            }
+        });
         call.target = Some(instance);
         let start = Instant::now();
         let reply = self.inner.call(call);
         Box::pin(async move {
             let result = reply.await;
-            picker.feedback(
-                index,
-                Feedback {
-                    latency: start.elapsed(),
-                    error: result.as_ref().err(),
-                },
-            );
+            let latency = start.elapsed();
+            let error = result.as_ref().err();
+            picker.feedback(index, Feedback { latency, error });
+            if let Some(finished) = finished {
+                finished(latency, error);
+            }
             result
         })
     }

@@ -9,7 +9,7 @@
 //! Balancers, one file each: [`WeightedRoundRobin`] (the default, smooth WRR as nginx and
 //! Kitex do it), [`WeightedRandom`], [`ConsistentHash`] (stable across runs and processes),
 //! [`P2c`] (power of two choices by EWMA latency) and [`ZoneAware`]. Everything random
-//! draws from a [`SplitMix64`] seeded by the caller, so a simulation replays by seed.
+//! draws from a [`SplitMix64`](crate::rng::SplitMix64) seeded by the caller, so a simulation replays by seed.
 //!
 //! Why not tower's `balance::p2c`: it balances over a `Discover` of per-endpoint services
 //! and chooses the endpoint in `poll_ready`, before it sees the request. Kitex semantics
@@ -27,7 +27,6 @@ mod membership;
 mod p2c;
 mod random;
 mod registry;
-mod rng;
 mod router;
 mod rtt;
 mod stable_hash;
@@ -47,7 +46,6 @@ pub use layer::{LoadBalance, LoadBalanceLayer};
 pub(crate) use membership::{addrs, Membership};
 pub use p2c::{P2c, P2cConfig};
 pub use random::WeightedRandom;
-pub use rng::SplitMix64;
 pub use rtt::Ewma;
 pub use stable_hash::{fmix64, stable_hash};
 pub use wrr::{smooth_wrr_sequence, WeightedRoundRobin};

@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use super::random::RandomPicker;
 use super::registry::Registry;
-use super::{Balancer, Ewma, Feedback, Picker, SplitMix64};
+use super::{Balancer, Ewma, Feedback, Picker};
+use crate::rng::SplitMix64;
 use crate::rpc::{Call, Instance, RpcErrorKind};
 
 /// Settings of [`P2c`]. As data: `{ seed: 0, alpha: 0.3, initial: 1ms, failurePenalty: 1s }`.

@@ -7,7 +7,8 @@
 
 use std::sync::Arc;
 
-use super::{Balancer, Picker, SplitMix64};
+use super::{Balancer, Picker};
+use crate::rng::SplitMix64;
 use crate::rpc::{Call, Instance};
 
 /// Weighted random choice.

@@ -43,8 +43,9 @@ use tokio::time::Instant;
 use super::health::{Ejection, Health};
 use super::registry::Registry;
 use super::zone_rtt::{Bars, ZoneRtt};
-use super::{smooth_wrr_sequence, Balancer, Feedback, Picker, SplitMix64};
+use super::{smooth_wrr_sequence, Balancer, Feedback, Picker};
 use crate::event::{EventBus, EventKind};
+use crate::rng::SplitMix64;
 use crate::rpc::{Call, Instance};
 
 /// Settings of [`ZoneAware`]; [`ZoneConfig::new`] gives the defaults. As data (every field
@@ -131,6 +132,8 @@ struct Shared {
 
 impl ZoneAware {
     /// A zone-aware balancer; `events` receives `ZoneWeights` when the remote share changes.
+    /// Its clock origin is `tokio::time::Instant::now()` at this call: under turmoil, make
+    /// it inside the host it runs in (and again after a restart).
     pub fn new(config: ZoneConfig, events: Option<EventBus>) -> Self {
         let shared = Shared {
             ejection: Ejection {

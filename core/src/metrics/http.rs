@@ -79,7 +79,9 @@ async fn serve(listener: TcpListener, metrics: Metrics, mut stopped: oneshot::Re
     http.timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT);
     loop {
+        // `biased` (accept first) keeps the order of branches free of tokio's randomness.
         let stream = tokio::select! {
+            biased;
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
                 Err(_) => {

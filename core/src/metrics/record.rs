@@ -82,6 +82,9 @@ impl Families {
                     })
                     .inc();
             }
+            // Attempts are counted where they start (`BalancerPick`) and calls where they
+            // end (`CallFinished`); an attempt's end adds no series of its own.
+            EventKind::AttemptFinished { .. } => {}
             EventKind::BalancerPick {
                 instance,
                 zone,

@@ -26,6 +26,9 @@ pub struct Call {
     pub target: Option<Arc<Instance>>,
     /// 0 for the first attempt; retries and backup requests count up.
     pub attempt: u32,
+    /// The call's id on its client's event bus (`event::CallRef`), set by the top of the
+    /// client stack when 0; ids count from 1.
+    pub id: u64,
 }
 
 /// Per-call settings the layers read.
@@ -50,6 +53,7 @@ impl Call {
             options: CallOptions::default(),
             target: None,
             attempt: 0,
+            id: 0,
         }
     }
 }

@@ -55,7 +55,8 @@ pub enum RpcError {
 }
 
 /// A short, stable classification of `RpcError`: the `status` attribute of metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub enum RpcErrorKind {
     Timeout,
     ConnectTimeout,

@@ -19,7 +19,7 @@ use tracing::Instrument;
 
 use super::builder::Shared;
 use super::router::{Args, CallContext, ReplyBody};
-use crate::event::{EventKind, Side};
+use crate::event::{CallRef, EventKind, Side, CALL_HEADER};
 use crate::frame::Frame;
 use crate::protocol::{
     ApplicationException, BinaryReader, CompactReader, DecodeLimits, DecodeResult, MessageType,
@@ -39,6 +39,8 @@ struct Call {
     args: Args,
     replies: mpsc::Sender<BytesMut>,
     received: Instant,
+    /// The client's call and attempt, when it sent `event::CALL_HEADER`.
+    call_ref: Option<CallRef>,
 }
 
 /// How a request ended.
@@ -76,6 +78,11 @@ pub(super) async fn start_call(
         },
         replies: replies.clone(),
         received,
+        call_ref: frame
+            .header
+            .as_ref()
+            .and_then(|h| h.metadata.string_value(CALL_HEADER))
+            .and_then(|v| CallRef::parse_header(v)),
     };
     shared.stats.request();
     let span = tracing::debug_span!(
@@ -184,7 +191,7 @@ impl Call {
                 match tokio::time::timeout_at(deadline, handler).await {
                     Ok(result) => result,
                     Err(_) => {
-                        self.shared.events.emit(EventKind::DeadlineExceeded {
+                        self.emit(EventKind::DeadlineExceeded {
                             side: Side::Server,
                             method: self.method.clone(),
                             budget,
@@ -240,15 +247,23 @@ impl Call {
         if let Outcome::Failed(exception, _) = &outcome {
             tracing::debug!(%exception, "call failed");
         }
-        self.shared.events.emit(EventKind::CallFinished {
+        self.emit(EventKind::CallFinished {
             side: Side::Server,
             service: self.shared.service.clone(),
             method: self.method.clone(),
-            instance: None,
+            instance: Some(self.peer.clone()),
             error,
             fallback: false,
             duration: self.received.elapsed(),
+            budget: self.framing.rpc_timeout(),
         });
+    }
+
+    fn emit(&self, kind: EventKind) {
+        match self.call_ref {
+            Some(call) => self.shared.events.emit_for(call, kind),
+            None => self.shared.events.emit(kind),
+        }
     }
 
     fn exception(

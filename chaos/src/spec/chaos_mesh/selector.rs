@@ -5,7 +5,7 @@
 
 use super::rules::go_atoi;
 use super::{ExpressionSelector, PodSelectorSpec, SelectorMode};
-use faultline_core::lb::SplitMix64;
+use faultline_core::rng::SplitMix64;
 use std::collections::BTreeMap;
 use std::fmt;
 

@@ -159,7 +159,10 @@ async fn read_reply<R: AsyncRead + Unpin>(
     let mut stream = Watched::new(stream);
     loop {
         let stall_at = watched::deadline(stream.last_byte(), stall);
+        // `biased`: a reply that arrives in the same poll as the stall timer wins, and the
+        // choice does not depend on tokio's random branch order (one seed, one trace).
         let read = tokio::select! {
+            biased;
             read = codec::read_reply(reader, &mut stream, addr, limits) => Some(read),
             () = watched::sleep_until(stall_at) => None,
         };

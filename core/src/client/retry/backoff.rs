@@ -1,14 +1,16 @@
 //! Backoff between failure retries: none, fixed, or random within bounds.
 //!
 //! Random backoff draws whole milliseconds uniformly in `[min, max]` (Kitex draws whole
-//! milliseconds too, and tokio's timer resolves 1 ms) from a SplitMix64 generator. The seed
-//! is configurable so a simulation replays the same waits; without one it comes from the
-//! process's random hasher keys.
+//! milliseconds too, and tokio's timer resolves 1 ms) from the crate's `SplitMix64`. The
+//! seed is configurable so a simulation replays the same waits (the simulation always sets
+//! one, from the run's seed: `ClientConfig::seeded`); without one it comes from the
+//! process's random hasher keys, which is what a real client wants.
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
-use std::sync::Mutex;
 use std::time::Duration;
+
+use crate::rng::SplitMix64;
 
 /// How long to wait before a failure retry. As data: `{ type: none }`,
 /// `{ type: fixed, delay: 10ms }` or `{ type: random, min: 10ms, max: 50ms }`.
@@ -44,7 +46,7 @@ pub enum Backoff {
 #[derive(Debug)]
 pub(crate) struct BackoffState {
     backoff: Backoff,
-    rng: Mutex<SplitMix64>,
+    rng: SplitMix64,
 }
 
 impl BackoffState {
@@ -52,7 +54,7 @@ impl BackoffState {
         let seed = seed.unwrap_or_else(|| RandomState::new().hash_one(0x5eed_u64));
         Self {
             backoff,
-            rng: Mutex::new(SplitMix64(seed)),
+            rng: SplitMix64::new(seed),
         }
     }
 
@@ -67,24 +69,10 @@ impl BackoffState {
                 if hi <= lo {
                     return min;
                 }
-                let draw = self.rng.lock().expect("backoff rng lock").next() % (hi - lo + 1);
-                Duration::from_millis(lo + draw)
+                let span = (hi - lo).saturating_add(1);
+                Duration::from_millis(lo.saturating_add(self.rng.below(span)))
             }
         }
-    }
-}
-
-/// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, and good enough for jitter.
-#[derive(Debug)]
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
     }
 }
 

@@ -25,7 +25,7 @@ use tower::{Service, ServiceExt};
 use super::control::{mark_retry, RetryControl};
 use super::latency::LatencyWindow;
 use crate::client::CallFuture;
-use crate::event::EventKind;
+use crate::event::{CallRef, EventKind};
 use crate::rpc::{Call, Reply, RpcError};
 
 /// When a backup request goes out. As data: `{ type: fixed, delay: 10ms }` or
@@ -182,11 +182,14 @@ where
         hedge.control.denied(&call, reason);
         return primary.await;
     }
-    hedge.control.events.emit(EventKind::BackupRequest {
-        method: call.method.clone(),
-        after,
-    });
     mark_retry(&mut call, 1);
+    hedge.control.events.emit_for(
+        CallRef::attempt(&call),
+        EventKind::BackupRequest {
+            method: call.method.clone(),
+            after,
+        },
+    );
     let mut backup = pin!(spare.oneshot(call));
     tokio::select! {
         biased;

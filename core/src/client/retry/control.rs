@@ -20,7 +20,7 @@ use tokio::time::Instant;
 use tower::retry::budget::{Budget, TpsBudget};
 
 use super::breaker::RetryBreaker;
-use crate::event::{EventBus, EventKind, RetryDenial};
+use crate::event::{CallRef, EventBus, EventKind, RetryDenial};
 use crate::frame::Metadata;
 use crate::rpc::Call;
 
@@ -165,9 +165,12 @@ impl RetryControl {
     }
 
     pub(crate) fn denied(&self, call: &Call, reason: RetryDenial) {
-        self.events.emit(EventKind::RetryDenied {
-            method: call.method.clone(),
-            reason,
-        });
+        self.events.emit_for(
+            CallRef::attempt(call),
+            EventKind::RetryDenied {
+                method: call.method.clone(),
+                reason,
+            },
+        );
     }
 }

@@ -21,7 +21,7 @@ use tower::retry::Policy;
 use super::backoff::BackoffState;
 use super::control::{mark_retry, RetryControl};
 use crate::breaker::BreakerScope;
-use crate::event::{EventKind, RetryDenial};
+use crate::event::{CallRef, EventKind, RetryDenial};
 use crate::rpc::{Call, Reply, RpcError};
 
 /// The failure-retry policy; cheap to clone (tower clones it per call).
@@ -71,12 +71,15 @@ impl Policy<Call, Reply, RpcError> for FailureRetry {
         match self.decide(call, error) {
             Ok(wait) => {
                 let next = call.attempt + 1;
-                self.control.events.emit(EventKind::Retry {
-                    method: call.method.clone(),
-                    attempt: next,
-                    error: error.kind(),
-                });
                 mark_retry(call, next);
+                self.control.events.emit_for(
+                    CallRef::attempt(call),
+                    EventKind::Retry {
+                        method: call.method.clone(),
+                        attempt: next,
+                        error: error.kind(),
+                    },
+                );
                 Some(Box::pin(tokio::time::sleep(wait)))
             }
             Err(reason) => {

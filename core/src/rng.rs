@@ -1,4 +1,5 @@
-//! `SplitMix64`: the seeded generator behind every random choice a balancer makes.
+//! `SplitMix64`: the seeded generator behind every random choice the stack makes (balancer
+//! picks, retry backoff jitter) and that the simulation and chaos plans draw from.
 //!
 //! Steele, Lea and Flood's SplitMix64 (the seeding generator of `java.util.SplittableRandom`
 //! and xoshiro): the state advances by the golden-ratio constant and each output is that
