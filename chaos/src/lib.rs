@@ -3,11 +3,16 @@
 //! Owns the experiment language ([`spec`]): experiment files (Chaos Mesh objects plus a
 //! faultline `Experiment`) read as multi-document YAML, with every error naming its file,
 //! line and column; its Chaos Mesh objects ([`spec::chaos_mesh`]) are typed from Chaos
-//! Mesh's CRDs and validated by its rules. The backends, the probe, hypothesis and report come
-//! next (see DESIGN.md).
+//! Mesh's CRDs and validated by its rules. [`plan`] turns an experiment into a timeline per
+//! backend. What every backend shares: the [`probe`] (open-loop load through the real
+//! client stack, per-second timeline), the [`hypothesis`] (clauses judged on the timeline,
+//! abort conditions) and the [`report`] (one type, JSON and HTML).
 
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod hypothesis;
 pub mod plan;
+pub mod probe;
+pub mod report;
 pub mod spec;
 pub mod yaml;

@@ -22,7 +22,7 @@ use faultline_core::config::{FieldErrors, FieldPath};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::spec::experiment::{Experiment, ExperimentSpec};
+use crate::spec::experiment::{Clause, Experiment, ExperimentSpec};
 use crate::spec::located::{Document, SpecError};
 
 pub use kube::{object_name, PROTECTED_NAMESPACES};
@@ -321,7 +321,12 @@ fn timeline(spec: &ExperimentSpec) -> Vec<Step> {
         steps.push(Step {
             at: Offset::after(first_fault.unwrap_or(spec.workload.duration)),
             event: Event::SteadyStateChecked {
-                clauses: spec.hypothesis.before.iter().map(text::clause).collect(),
+                clauses: spec
+                    .hypothesis
+                    .before
+                    .iter()
+                    .map(Clause::describe)
+                    .collect(),
             },
         });
     }
@@ -329,7 +334,7 @@ fn timeline(spec: &ExperimentSpec) -> Vec<Step> {
         steps.push(Step {
             at: Offset::after(end.saturating_add(spec.hypothesis.recover_within)),
             event: Event::RecoveryChecked {
-                clauses: spec.hypothesis.after.iter().map(text::clause).collect(),
+                clauses: spec.hypothesis.after.iter().map(Clause::describe).collect(),
             },
         });
     }

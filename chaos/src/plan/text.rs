@@ -8,29 +8,6 @@ use faultline_core::config::duration;
 use super::{Event, Plan, Targets};
 use crate::spec::experiment::{Clause, Experiment};
 
-/// `p99 below 5ms`, `trafficShare of az1 above 90% (during slow-az2)`, `breakerOpens within 2s`.
-pub(super) fn clause(clause: &Clause) -> String {
-    let mut text = clause.metric.name().to_owned();
-    if let Some(zone) = &clause.zone {
-        let _ = write!(text, " of {zone}");
-    }
-    if let Some(scope) = clause.scope {
-        let _ = write!(text, " ({scope:?})");
-    }
-    for (word, bound) in [("below", &clause.below), ("above", &clause.above)] {
-        if let Some(bound) = bound {
-            let _ = write!(text, " {word} {}", bound.0);
-        }
-    }
-    if let Some(within) = clause.within {
-        let _ = write!(text, " within {}", duration::format(within));
-    }
-    if let Some(fault) = &clause.fault {
-        let _ = write!(text, " (during {fault})");
-    }
-    text
-}
-
 fn targets(targets: &Targets) -> String {
     match targets {
         Targets::Plan {
@@ -125,7 +102,12 @@ pub(super) fn render(plan: &Plan, experiment: &Experiment) -> String {
         let _ = writeln!(out, "{:>8}  {line}", step.at.to_string());
     }
     if !spec.hypothesis.during.is_empty() {
-        let clauses: Vec<String> = spec.hypothesis.during.iter().map(clause).collect();
+        let clauses: Vec<String> = spec
+            .hypothesis
+            .during
+            .iter()
+            .map(Clause::describe)
+            .collect();
         let _ = writeln!(
             out,
             "judged while faults are active: {}",

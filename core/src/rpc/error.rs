@@ -55,7 +55,9 @@ pub enum RpcError {
 }
 
 /// A short, stable classification of `RpcError`: the `status` attribute of metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "camelCase")]
 pub enum RpcErrorKind {
     Timeout,

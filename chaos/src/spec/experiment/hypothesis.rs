@@ -18,6 +18,7 @@
 //! (`breakerOpens` within a time of a fault's start, `breakerCloses` within a time of its
 //! end; `scope` service or instance).
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use faultline_core::config::duration;
@@ -68,6 +69,31 @@ pub struct Clause {
     /// For `breakerOpens` / `breakerCloses`: which breakers (default: any).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<BreakerKind>,
+}
+
+impl Clause {
+    /// The clause in one line: `p99 of az1 below 5ms (during slow-az2)`.
+    pub fn describe(&self) -> String {
+        let mut text = self.metric.name().to_owned();
+        if let Some(zone) = &self.zone {
+            let _ = write!(text, " of {zone}");
+        }
+        if let Some(scope) = self.scope {
+            let _ = write!(text, " ({scope:?})");
+        }
+        for (word, bound) in [("below", &self.below), ("above", &self.above)] {
+            if let Some(bound) = bound {
+                let _ = write!(text, " {word} {}", bound.0);
+            }
+        }
+        if let Some(within) = self.within {
+            let _ = write!(text, " within {}", duration::format(within));
+        }
+        if let Some(fault) = &self.fault {
+            let _ = write!(text, " (during {fault})");
+        }
+        text
+    }
 }
 
 /// A condition that stops the run and rolls every fault back.

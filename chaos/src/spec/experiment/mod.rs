@@ -46,7 +46,7 @@ use serde::{Deserialize, Serialize};
 
 pub use fault::Fault;
 pub use hypothesis::{
-    AbortCondition, BreakerKind, Clause, Hypothesis, Metric, MetricKind, Threshold,
+    AbortCondition, BreakerKind, Clause, Hypothesis, Metric, MetricKind, Threshold, ThresholdValue,
 };
 pub use target::{ReportSettings, Target, Workload};
 pub use topology::{InstanceSpec, Latency, LinkLatency, Topology, ZoneSpec};

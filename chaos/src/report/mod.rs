@@ -1,0 +1,31 @@
+//! The report: one type whichever backend ran the experiment ([`model`]), written as JSON
+//! and as one self-contained HTML page with charts ([`html`]).
+
+pub mod html;
+pub mod model;
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+pub use model::{
+    Check, FaultReport, Report, ReportInput, SecondRow, Summary, Verdict, Violation, ZoneSummary,
+};
+
+/// Writes `report.json` and/or `report.html` into `dir` (created if missing) and returns
+/// the paths written.
+pub fn write(report: &Report, dir: &Path, json: bool, html: bool) -> io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let mut written = Vec::new();
+    if json {
+        let path = dir.join("report.json");
+        let text = serde_json::to_string_pretty(report).map_err(io::Error::other)?;
+        std::fs::write(&path, text + "\n")?;
+        written.push(path);
+    }
+    if html {
+        let path = dir.join("report.html");
+        std::fs::write(&path, html::render(report))?;
+        written.push(path);
+    }
+    Ok(written)
+}
