@@ -62,7 +62,7 @@ impl Origin {
 /// from 1) and, for events of one attempt, the attempt (0 first, retries and backup
 /// requests count up). A server's events carry the id its client sent in the
 /// `faultline-call` header ([`CALL_HEADER`]) when the client's events were observed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct CallRef {
     pub id: u64,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1,5 +1,21 @@
-//! faultline-sim: deterministic turmoil simulations of faultline's client and server.
+//! faultline-sim: experiments in deterministic virtual time on turmoil.
 //!
-//! Planned (see DESIGN.md): topologies as data, fault schedules read from the same
-//! experiment files as `faultline-chaos`, seed sweeps, replay and shrinking. This crate has
-//! no code yet; it exists so that the workspace has its final shape from the start.
+//! The same experiment files as `faultline chaos run`, run with the real server and the
+//! real client stack on turmoil's simulated network: [`run`] maps the topology to hosts,
+//! the faults to actions ([`faults`]) on the link model ([`link`], [`tcp_loss`],
+//! [`latency`]) and on turmoil, scales time below a tick when the experiment needs it
+//! ([`scale`]), holds every event to the [`checkers`], and returns the same report type
+//! as the chaos backends. One seed gives one trace ([`trace`] hashes it).
+
+pub mod checkers;
+pub mod faults;
+pub mod latency;
+pub mod link;
+pub mod net;
+pub mod run;
+pub mod scale;
+pub mod tcp_loss;
+pub mod trace;
+
+pub use run::{run, RunError, RunOptions, RunOutcome};
+pub use scale::TimeScale;

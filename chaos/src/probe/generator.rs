@@ -6,6 +6,11 @@
 //! due, not from when it happened to start (no coordinated omission). A call due while
 //! `max_in_flight` calls are out is not made and counts as `Dropped`. Calls due during
 //! the warm-up run but are not recorded.
+//!
+//! A time scale `S` (the simulation's, for sub-millisecond latencies; 1 elsewhere) runs
+//! the schedule `S` times slower on the clock while everything is recorded in unscaled
+//! time: a call due at `t` on the clock is recorded as due at `t / S`, with its latency
+//! divided by `S`.
 
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -29,6 +34,8 @@ pub struct Load {
     pub duration: Duration,
     pub payload_bytes: usize,
     pub max_in_flight: usize,
+    /// Clock time per unit of recorded time (at least 1).
+    pub time_scale: u32,
 }
 
 impl From<&Workload> for Load {
@@ -39,15 +46,22 @@ impl From<&Workload> for Load {
             duration: workload.duration,
             payload_bytes: workload.payload_bytes,
             max_in_flight: workload.max_in_flight,
+            time_scale: 1,
         }
     }
 }
 
 impl Load {
-    /// When call `k` is due, from the origin.
+    fn scale(&self) -> u32 {
+        self.time_scale.max(1)
+    }
+
+    /// When call `k` is due, from the origin, on the clock.
     fn due(&self, k: u64) -> Duration {
         let rate = u64::from(self.rate.max(1));
-        Duration::from_secs(k / rate) + Duration::from_nanos((k % rate) * 1_000_000_000 / rate)
+        let unscaled =
+            Duration::from_secs(k / rate) + Duration::from_nanos((k % rate) * 1_000_000_000 / rate);
+        unscaled.saturating_mul(self.scale())
     }
 
     /// How many calls are due in all, warm-up included.
@@ -66,6 +80,7 @@ pub struct ProbeHandle {
     timeline: Arc<Mutex<Timeline>>,
     origin: Instant,
     measured_from: Instant,
+    scale: u32,
 }
 
 impl ProbeHandle {
@@ -74,7 +89,8 @@ impl ProbeHandle {
         Self {
             timeline: Arc::default(),
             origin,
-            measured_from: origin + load.warmup,
+            measured_from: origin + load.warmup.saturating_mul(load.scale()),
+            scale: load.scale(),
         }
     }
 
@@ -88,9 +104,11 @@ impl ProbeHandle {
         })
     }
 
-    /// `instant` from the start of measurement; `None` during the warm-up.
+    /// `instant` from the start of measurement, unscaled; `None` during the warm-up.
     pub fn offset(&self, instant: Instant) -> Option<Duration> {
-        instant.checked_duration_since(self.measured_from)
+        instant
+            .checked_duration_since(self.measured_from)
+            .map(|d| d / self.scale)
     }
 
     /// When measurement starts, on the probe's clock.
@@ -164,7 +182,7 @@ pub async fn run(
             let Some(offset) = measured else {
                 return;
             };
-            let latency = Instant::now().saturating_duration_since(due);
+            let latency = Instant::now().saturating_duration_since(due) / probe.scale;
             let sample = match result {
                 Ok((_, reply)) => Sample {
                     due: offset,

@@ -27,6 +27,7 @@ mod resource;
 mod rules;
 pub mod selector;
 mod validate;
+pub mod values;
 
 mod generated {
     pub mod http_chaos;

@@ -132,29 +132,17 @@ pub(crate) fn percentage(
     );
 }
 
-/// Rate units `isValidRateUnit` (networkchaos_webhook.go) accepts, in its order.
-const RATE_UNITS: [&str; 10] = [
-    "kbit", "mbit", "gbit", "tbit", "tbps", "gbps", "mbps", "kbps", "bps", "bit",
-];
-
 /// A bandwidth rate (`"1mbps"`, `"100kbit"`). Mirrors `Rate.Validate` /
 /// `isValidRateUnit` (networkchaos_webhook.go): an unsigned integer, then a unit.
 pub(crate) fn rate(text: &str, path: &FieldPath, errors: &mut FieldErrors) {
-    let normalized = text.trim().to_lowercase();
-    let number = RATE_UNITS
-        .iter()
-        .find_map(|unit| normalized.strip_suffix(unit))
-        .map(str::trim);
-    let ok = number.is_some_and(|n| {
-        !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && n.parse::<u64>().is_ok()
-    });
     errors.check(
-        ok,
+        super::values::rate_bytes_per_second(text).is_some(),
         || path.clone(),
         || {
+            let units: Vec<&str> = super::values::rate_units().collect();
             format!(
                 "must be an unsigned integer and a unit ({}), e.g. \"1mbps\", got {text:?}",
-                RATE_UNITS.join(", ")
+                units.join(", ")
             )
         },
     );

@@ -1,0 +1,280 @@
+//! What each fault of an experiment does in the simulation: Chaos Mesh objects turned into
+//! timed actions on the link model and on turmoil.
+//!
+//! | fault | in the simulation |
+//! |---|---|
+//! | NetworkChaos `delay` | link rule: netem's latency, jitter and correlation per chunk |
+//! | NetworkChaos `loss` | link rule: segments lost and repaired as TCP does (`tcp_loss`) |
+//! | NetworkChaos `corrupt` | as `loss`: TCP's checksum drops a corrupted segment, which is then retransmitted |
+//! | NetworkChaos `bandwidth` | link rule: bytes drain at `rate` |
+//! | NetworkChaos `netem` | its delay, loss and corrupt parts together |
+//! | NetworkChaos `duplicate` | nothing: TCP discards duplicate segments (reported) |
+//! | NetworkChaos `partition` | turmoil holds the links both ways until it heals (a one-way partition stops TCP both ways too: its ACKs cannot come back); held bytes arrive afterwards, as retransmissions would |
+//! | PodChaos `pod-kill`, `container-kill` | the host crashes and restarts after [`RESTART_DELAY`] (a ReplicaSet's new pod) |
+//! | PodChaos `pod-failure` | the host is down for the fault's duration, then restarts |
+//! | HTTPChaos and the other kinds | skipped, and reported as skipped |
+//!
+//! Direction (NetworkChaos): `to` (the default) acts on bytes from the selected instances
+//! to the `target` instances (to every host without a `target`), `from` on bytes from the
+//! target to the selected, `both` on both.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use faultline_chaos::plan::{self, Plan, Targets};
+use faultline_chaos::report::FaultReport;
+use faultline_chaos::spec::chaos_mesh::values::{fraction, rate_bytes_per_second};
+use faultline_chaos::spec::chaos_mesh::{
+    ChaosObject, NetworkChaosAction, NetworkChaosDirection, NetworkChaosSpec, PodChaosAction,
+};
+use faultline_chaos::spec::experiment::{ExperimentSpec, Fault};
+use faultline_core::config::duration;
+
+use crate::link::{Effect, Rule};
+
+/// How long a killed instance stays down before its replacement serves (unscaled).
+pub const RESTART_DELAY: Duration = Duration::from_secs(1);
+
+/// One thing the run does to the simulation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    AddRule(Rule),
+    RemoveRules { fault: String },
+    Crash { host: String },
+    Restart { host: String },
+    Hold { a: String, b: String },
+    Release { a: String, b: String },
+}
+
+/// An action and when it happens, from the start of measurement (unscaled).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timed {
+    pub at: Duration,
+    pub action: Action,
+}
+
+/// The run's actions (in time order), the faults as the report shows them, and notes on
+/// what was modelled or skipped.
+#[derive(Debug, Clone, Default)]
+pub struct Schedule {
+    pub actions: Vec<Timed>,
+    pub faults: Vec<FaultReport>,
+    pub notes: Vec<String>,
+}
+
+/// The schedule of `spec`'s faults, on the hosts `plan` chose for them.
+pub fn schedule(spec: &ExperimentSpec, plan: &Plan, hosts: &[String]) -> Schedule {
+    let mut schedule = Schedule::default();
+    for fault in &spec.faults {
+        let chosen = plan.steps.iter().find_map(|step| match &step.event {
+            plan::Event::Inject {
+                fault: name,
+                action,
+                targets,
+                peers,
+                ..
+            } if *name == fault.name => Some((action.clone(), targets.clone(), peers.clone())),
+            _ => None,
+        });
+        let Some((action, targets, peers)) = chosen else {
+            continue;
+        };
+        let mut report = FaultReport {
+            name: fault.name.clone(),
+            kind: fault.kind.clone(),
+            action,
+            targets: Vec::new(),
+            start: fault.at,
+            end: fault.end(),
+            skipped: None,
+        };
+        let targets = match targets {
+            Targets::Plan { instances, .. } => instances,
+            Targets::Skipped { reason } => {
+                report.skipped = Some(reason);
+                schedule.faults.push(report);
+                continue;
+            }
+            Targets::Cluster { .. } => Vec::new(),
+        };
+        let peers = match peers {
+            Some(Targets::Plan { instances, .. }) => Some(instances),
+            _ => None,
+        };
+        report.targets = targets.clone();
+        match fault.chaos_object(&fault.name, &plan.namespace, &Default::default()) {
+            Ok(ChaosObject::NetworkChaos(network)) => network_fault(
+                fault,
+                &network.spec,
+                &targets,
+                peers.as_deref(),
+                hosts,
+                &mut schedule,
+            ),
+            Ok(ChaosObject::PodChaos(pod)) => {
+                pod_fault(fault, pod.spec.action, &targets, &mut schedule)
+            }
+            Ok(_) => {
+                report.skipped = Some(format!("{} is not simulated", fault.kind));
+            }
+            Err(errors) => report.skipped = Some(errors.to_string()),
+        }
+        schedule.faults.push(report);
+    }
+    schedule.actions.sort_by_key(|timed| timed.at);
+    schedule
+}
+
+fn at(schedule: &mut Schedule, at: Duration, action: Action) {
+    schedule.actions.push(Timed { at, action });
+}
+
+fn pod_fault(fault: &Fault, action: PodChaosAction, targets: &[String], schedule: &mut Schedule) {
+    let back = match action {
+        PodChaosAction::PodKill | PodChaosAction::ContainerKill => Some(fault.at + RESTART_DELAY),
+        PodChaosAction::PodFailure => fault.end(),
+    };
+    for host in targets {
+        at(schedule, fault.at, Action::Crash { host: host.clone() });
+        if let Some(back) = back {
+            at(schedule, back, Action::Restart { host: host.clone() });
+        }
+    }
+}
+
+fn set(hosts: &[String]) -> BTreeSet<String> {
+    hosts.iter().cloned().collect()
+}
+
+fn network_fault(
+    fault: &Fault,
+    spec: &NetworkChaosSpec,
+    targets: &[String],
+    peers: Option<&[String]>,
+    hosts: &[String],
+    schedule: &mut Schedule,
+) {
+    let direction = spec.direction.unwrap_or(NetworkChaosDirection::To);
+    let selected = set(targets);
+    let others: BTreeSet<String> = match peers {
+        Some(peers) => set(peers),
+        None => hosts
+            .iter()
+            .filter(|h| !selected.contains(*h))
+            .cloned()
+            .collect(),
+    };
+    if spec.action == NetworkChaosAction::Partition {
+        for a in &selected {
+            for b in others.iter().filter(|b| *b != a) {
+                let (a, b) = (a.clone(), b.clone());
+                at(
+                    schedule,
+                    fault.at,
+                    Action::Hold {
+                        a: a.clone(),
+                        b: b.clone(),
+                    },
+                );
+                if let Some(end) = fault.end() {
+                    at(schedule, end, Action::Release { a, b });
+                }
+            }
+        }
+        if direction != NetworkChaosDirection::Both {
+            schedule.notes.push(format!(
+                "{}: a one-way partition is simulated both ways (TCP's acknowledgements cannot cross it either)",
+                fault.name
+            ));
+        }
+        return;
+    }
+    let to = peers.map(set);
+    let pairs: Vec<(BTreeSet<String>, Option<BTreeSet<String>>)> = match direction {
+        NetworkChaosDirection::To => vec![(selected.clone(), to)],
+        NetworkChaosDirection::From => vec![(others, Some(selected))],
+        NetworkChaosDirection::Both => vec![(selected.clone(), to), (others, Some(selected))],
+    };
+    let effects = effects(fault, spec, schedule);
+    for (from, to) in pairs {
+        for effect in &effects {
+            let rule = Rule {
+                fault: fault.name.clone(),
+                from: from.clone(),
+                to: to.clone(),
+                effect: effect.clone(),
+            };
+            at(schedule, fault.at, Action::AddRule(rule));
+        }
+    }
+    if let Some(end) = fault.end() {
+        at(
+            schedule,
+            end,
+            Action::RemoveRules {
+                fault: fault.name.clone(),
+            },
+        );
+    }
+}
+
+/// The link effects of a NetworkChaos spec.
+fn effects(fault: &Fault, spec: &NetworkChaosSpec, schedule: &mut Schedule) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    let netem = spec.action == NetworkChaosAction::Netem;
+    if spec.action == NetworkChaosAction::Delay || netem {
+        if let Some(delay) = &spec.delay {
+            let parse =
+                |t: Option<&str>| t.and_then(|t| duration::parse(t).ok()).unwrap_or_default();
+            effects.push(Effect::Delay {
+                latency: parse(Some(&delay.latency)),
+                jitter: parse(delay.jitter.as_deref()),
+                correlation: fraction(delay.correlation.as_deref()).unwrap_or(0.0),
+            });
+        }
+    }
+    let mut loss = 0.0;
+    if spec.action == NetworkChaosAction::Loss || netem {
+        loss += spec
+            .loss
+            .as_ref()
+            .and_then(|l| fraction(Some(&l.loss)))
+            .unwrap_or(0.0);
+    }
+    if spec.action == NetworkChaosAction::Corrupt || netem {
+        if let Some(corrupt) = spec
+            .corrupt
+            .as_ref()
+            .and_then(|c| fraction(Some(&c.corrupt)))
+        {
+            loss += corrupt;
+            schedule.notes.push(format!(
+                "{}: corrupted segments are simulated as lost (TCP's checksum drops them; the local backend flips bits past the checksum instead)",
+                fault.name
+            ));
+        }
+    }
+    if loss > 0.0 {
+        effects.push(Effect::Loss {
+            probability: loss.min(1.0),
+        });
+    }
+    if spec.action == NetworkChaosAction::Bandwidth {
+        if let Some(rate) = spec
+            .bandwidth
+            .as_ref()
+            .and_then(|b| rate_bytes_per_second(&b.rate))
+        {
+            effects.push(Effect::Bandwidth {
+                bytes_per_second: rate,
+            });
+        }
+    }
+    if spec.action == NetworkChaosAction::Duplicate {
+        schedule.notes.push(format!(
+            "{}: duplicated segments change nothing a TCP reader sees; simulated as no effect",
+            fault.name
+        ));
+    }
+    effects
+}
