@@ -12,7 +12,8 @@
 //! | NetworkChaos `partition` | turmoil holds the links both ways until it heals (a one-way partition stops TCP both ways too: its ACKs cannot come back); held bytes arrive afterwards, as retransmissions would |
 //! | PodChaos `pod-kill`, `container-kill` | the host crashes and restarts after [`RESTART_DELAY`] (a ReplicaSet's new pod) |
 //! | PodChaos `pod-failure` | the host is down for the fault's duration, then restarts |
-//! | HTTPChaos and the other kinds | skipped, and reported as skipped |
+//! | HTTPChaos | method faults in the simulated servers' router (`method`); its delay is scaled |
+//! | the other kinds | skipped, and reported as skipped |
 //!
 //! Direction (NetworkChaos): `to` (the default) acts on bytes from the selected instances
 //! to the `target` instances (to every host without a `target`), `from` on bytes from the
@@ -25,12 +26,14 @@ use faultline_chaos::plan::{self, Plan, Targets};
 use faultline_chaos::report::FaultReport;
 use faultline_chaos::spec::chaos_mesh::values::{fraction, rate_bytes_per_second};
 use faultline_chaos::spec::chaos_mesh::{
-    ChaosObject, NetworkChaosAction, NetworkChaosDirection, NetworkChaosSpec, PodChaosAction,
+    ChaosObject, MethodFault, NetworkChaosAction, NetworkChaosDirection, NetworkChaosSpec,
+    PodChaosAction,
 };
 use faultline_chaos::spec::experiment::{ExperimentSpec, Fault};
 use faultline_core::config::duration;
 
 use crate::link::{Effect, Rule};
+use crate::method::MethodRule;
 
 /// How long a killed instance stays down before its replacement serves (unscaled).
 pub const RESTART_DELAY: Duration = Duration::from_secs(1);
@@ -39,11 +42,25 @@ pub const RESTART_DELAY: Duration = Duration::from_secs(1);
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     AddRule(Rule),
-    RemoveRules { fault: String },
-    Crash { host: String },
-    Restart { host: String },
-    Hold { a: String, b: String },
-    Release { a: String, b: String },
+    AddMethodRule(MethodRule),
+    /// Ends a fault's link and method rules.
+    RemoveRules {
+        fault: String,
+    },
+    Crash {
+        host: String,
+    },
+    Restart {
+        host: String,
+    },
+    Hold {
+        a: String,
+        b: String,
+    },
+    Release {
+        a: String,
+        b: String,
+    },
 }
 
 /// An action and when it happens, from the start of measurement (unscaled).
@@ -113,6 +130,18 @@ pub fn schedule(spec: &ExperimentSpec, plan: &Plan, hosts: &[String]) -> Schedul
             ),
             Ok(ChaosObject::PodChaos(pod)) => {
                 pod_fault(fault, pod.spec.action, &targets, &mut schedule)
+            }
+            Ok(ChaosObject::HttpChaos(http)) => {
+                let rule = MethodRule {
+                    fault: fault.name.clone(),
+                    hosts: set(&targets),
+                    effect: MethodFault::from_spec(&http.spec),
+                };
+                at(&mut schedule, fault.at, Action::AddMethodRule(rule));
+                if let Some(end) = fault.end() {
+                    let fault = fault.name.clone();
+                    at(&mut schedule, end, Action::RemoveRules { fault });
+                }
             }
             Ok(_) => {
                 report.skipped = Some(format!("{} is not simulated", fault.kind));

@@ -21,7 +21,6 @@ use faultline_chaos::spec::experiment::{Experiment, ExperimentSpec};
 use faultline_chaos::spec::located::{Document, SpecError};
 use faultline_core::client::{Client, EchoClient};
 use faultline_core::config::{duration, FieldErrors, Validate};
-use faultline_core::echo;
 use faultline_core::event::{Event, EventBus, EventSink, Origin};
 use faultline_core::lb::Discovery;
 use faultline_core::rpc::Instance;
@@ -31,6 +30,7 @@ use crate::checkers::Checkers;
 use crate::faults::{self, Action};
 use crate::latency::Ticks;
 use crate::link::{self, Links};
+use crate::method::{self as method_faults, MethodFaults};
 use crate::net::SimNet;
 use crate::scale::TimeScale;
 use crate::trace::Trace;
@@ -121,6 +121,7 @@ pub fn run(
     );
     let schedule = faults::schedule(spec, &plan, &hosts);
     let trace = Trace::new(Checkers::new(&client_config), scale, trace);
+    let methods = Arc::new(MethodFaults::default());
 
     let mut sim = turmoil::Builder::new()
         .rng_seed(options.seed)
@@ -138,18 +139,19 @@ pub fn run(
             zone: Some(zone.clone()),
             ..ServerConfig::default()
         });
-        let (links, trace) = (links.clone(), trace.clone());
+        let (links, trace, methods) = (links.clone(), trace.clone(), methods.clone());
         sim.host(instance.name.as_str(), move || {
             let events = EventBus::default()
                 .with_sink(Arc::new(trace.clone()))
                 .with_origin(Origin::new(host.as_str(), Some(zone.as_str().into())));
             let (net, config) = (SimNet::new(&host, links.clone()), config.clone());
+            let router = method_faults::router(host.as_str().into(), methods.clone());
             async move {
                 let builder = ServerBuilder::from_config(&config)
                     .map_err(|errors| errors.to_string())?
                     .events(events);
                 let _server = builder
-                    .bind(&net, &format!("0.0.0.0:{PORT}"), echo::router())
+                    .bind(&net, &format!("0.0.0.0:{PORT}"), router)
                     .await?;
                 std::future::pending::<()>().await;
                 Ok(())
@@ -203,11 +205,15 @@ pub fn run(
         });
     }
 
+    let world = World {
+        links: &links,
+        methods: &methods,
+        scale,
+    };
     drive(
         &mut sim,
-        &links,
+        &world,
         &schedule.actions,
-        scale,
         spec.workload.warmup,
         &result,
     )?;
@@ -258,23 +264,29 @@ pub fn run(
 
 /// Steps the simulation until the probe is done, applying each action when it is due
 /// (and, after an abort, every remaining recovery at once).
+/// What actions act on besides turmoil.
+struct World<'a> {
+    links: &'a Links,
+    methods: &'a MethodFaults,
+    scale: TimeScale,
+}
+
 fn drive(
     sim: &mut turmoil::Sim<'_>,
-    links: &Links,
+    world: &World<'_>,
     actions: &[faults::Timed],
-    scale: TimeScale,
     warmup: Duration,
     result: &Mutex<ProbeResult>,
 ) -> Result<(), RunError> {
-    let measured_from = scale.duration(warmup);
+    let measured_from = world.scale.duration(warmup);
     let mut next = 0;
     loop {
         let now = sim.elapsed();
         while let Some(timed) = actions.get(next) {
-            if measured_from + scale.duration(timed.at) > now {
+            if measured_from + world.scale.duration(timed.at) > now {
                 break;
             }
-            apply(sim, links, &timed.action);
+            apply(sim, world, &timed.action);
             next += 1;
         }
         let aborted = result
@@ -288,7 +300,7 @@ fn drive(
                     timed.action,
                     Action::Restart { .. } | Action::Release { .. } | Action::RemoveRules { .. }
                 ) {
-                    apply(sim, links, &timed.action);
+                    apply(sim, world, &timed.action);
                 }
             }
             next = actions.len();
@@ -301,10 +313,18 @@ fn drive(
     }
 }
 
-fn apply(sim: &mut turmoil::Sim<'_>, links: &Links, action: &Action) {
+fn apply(sim: &mut turmoil::Sim<'_>, world: &World<'_>, action: &Action) {
     match action {
-        Action::AddRule(rule) => links.add(rule.clone()),
-        Action::RemoveRules { fault } => links.remove(fault),
+        Action::AddRule(rule) => world.links.add(rule.clone()),
+        Action::AddMethodRule(rule) => {
+            let mut rule = rule.clone();
+            rule.effect.delay = rule.effect.delay.map(|d| world.scale.duration(d));
+            world.methods.add(rule);
+        }
+        Action::RemoveRules { fault } => {
+            world.links.remove(fault);
+            world.methods.remove(fault);
+        }
         Action::Crash { host } => sim.crash(host.as_str()),
         Action::Restart { host } => sim.bounce(host.as_str()),
         Action::Hold { a, b } => sim.hold(a.as_str(), b.as_str()),

@@ -1,7 +1,8 @@
 //! Retries stay within the configuration: no call is retried more than `maxRetries` times
 //! (a backup request counts as one), and over the run the extra attempts stay within the
 //! retry budget (`ratio` of the calls plus `minPerSec` for every second of the run and
-//! the budget's window).
+//! the budget's window). A retry after an instance breaker's refusal sent nothing and is
+//! free of the budget (it still counts against `maxRetries`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use std::time::Duration;
 
 use faultline_core::client::ClientConfig;
 use faultline_core::event::{Event, EventKind, Side};
+use faultline_core::rpc::RpcErrorKind;
 
 use super::Checker;
 
@@ -65,7 +67,16 @@ impl Checker for RetryBudget {
                 None
             }
             EventKind::Retry { .. } | EventKind::BackupRequest { .. } => {
-                self.retries += 1;
+                let free = matches!(
+                    event.kind,
+                    EventKind::Retry {
+                        error: RpcErrorKind::BreakerOpen,
+                        ..
+                    }
+                );
+                if !free {
+                    self.retries += 1;
+                }
                 let call = event.call?;
                 let count = self
                     .per_call

@@ -22,6 +22,7 @@
 
 mod kind;
 mod meta;
+mod method_fault;
 mod object;
 mod resource;
 mod rules;
@@ -42,6 +43,7 @@ pub use generated::pod_chaos::*;
 pub use generated::selector::*;
 pub use kind::Kind;
 pub use meta::{ObjectMeta, API_VERSION};
+pub use method_fault::MethodFault;
 pub use object::{ChaosObject, PodSelection};
 pub use resource::{HttpChaos, NetworkChaos, PodChaos, RawObject, Resource};
 pub use selector::{select, PodInfo, SelectError};

@@ -178,7 +178,7 @@ where
         result = &mut primary => return result,
         () = tokio::time::sleep(after) => {}
     }
-    if let Err(reason) = hedge.control.admit(&call, Duration::ZERO) {
+    if let Err(reason) = hedge.control.admit(&call, Duration::ZERO, true) {
         hedge.control.denied(&call, reason);
         return primary.await;
     }

@@ -143,8 +143,15 @@ impl RetryControl {
     }
 
     /// Whether an extra attempt of `call` that leaves after `wait` may go now. The budget
-    /// is checked last: a withdrawal is only made for an attempt that will be sent.
-    pub(crate) fn admit(&self, call: &Call, wait: Duration) -> Result<(), RetryDenial> {
+    /// is checked last: a withdrawal is only made for an attempt that will be sent. With
+    /// `charge` false (the previous attempt was refused before it was sent, by an instance
+    /// breaker) the retry adds no load to the callee and takes nothing from the budget.
+    pub(crate) fn admit(
+        &self,
+        call: &Call,
+        wait: Duration,
+        charge: bool,
+    ) -> Result<(), RetryDenial> {
         if self
             .breaker
             .as_ref()
@@ -158,7 +165,7 @@ impl RetryControl {
                 return Err(RetryDenial::Deadline);
             }
         }
-        if self.budget.as_ref().is_some_and(|b| !b.withdraw()) {
+        if charge && self.budget.as_ref().is_some_and(|b| !b.withdraw()) {
             return Err(RetryDenial::Budget);
         }
         Ok(())

@@ -46,7 +46,8 @@ impl FailureRetry {
             return Err(RetryDenial::MaxAttempts);
         }
         let wait = self.backoff.next();
-        self.control.admit(call, wait)?;
+        let sent = !matches!(error, RpcError::BreakerOpen(BreakerScope::Instance { .. }));
+        self.control.admit(call, wait, sent)?;
         Ok(wait)
     }
 }
