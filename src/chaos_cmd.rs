@@ -84,7 +84,7 @@ pub fn run(args: &ChaosArgs) -> ExitCode {
     }
 }
 
-fn print_errors(errors: &[SpecError]) {
+pub fn print_errors(errors: &[SpecError]) {
     for error in errors {
         eprintln!("{error}");
     }
@@ -152,7 +152,7 @@ fn plan_cmd(args: &PlanArgs) -> ExitCode {
 }
 
 /// The one Experiment of a file, or an error saying why there is none.
-fn the_experiment<'a>(
+pub fn the_experiment<'a>(
     loaded: &'a [Loaded],
     file: &Path,
 ) -> Option<(&'a Experiment, &'a faultline_chaos::spec::located::Document)> {

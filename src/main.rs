@@ -1,13 +1,15 @@
 //! The `faultline` command line: `decode` prints what a captured frame or fuzz artifact
 //! holds; `serve` runs the Echo example service; `call` calls it (once, or at a fixed rate
 //! with a latency summary) through the full client stack; `chaos` validates and plans
-//! experiment files and prints the `Experiment` CRD. `sim` comes with the simulation.
+//! experiment files and prints the `Experiment` CRD; `sim` runs experiments in
+//! deterministic virtual time (run, replay, sweep, merge, shrink).
 
 mod call_cmd;
 mod chaos_cmd;
 mod config_file;
 mod decode_cmd;
 mod serve_cmd;
+mod sim_cmd;
 mod value_json;
 
 use std::process::ExitCode;
@@ -37,6 +39,8 @@ enum Command {
     Call(call_cmd::CallArgs),
     /// Chaos experiments: validate experiment files, plan a run, print the CRD.
     Chaos(chaos_cmd::ChaosArgs),
+    /// Experiments in deterministic virtual time: run, replay, sweep seeds, shrink.
+    Sim(sim_cmd::SimArgs),
 }
 
 fn main() -> ExitCode {
@@ -45,5 +49,6 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve_cmd::run(&args),
         Command::Call(args) => call_cmd::run(&args),
         Command::Chaos(args) => chaos_cmd::run(&args),
+        Command::Sim(args) => sim_cmd::run(&args),
     }
 }

@@ -5,7 +5,9 @@
 //! the faults to actions ([`faults`]) on the servers' methods ([`method`]), on the link model ([`link`], [`tcp_loss`],
 //! [`latency`]) and on turmoil, scales time below a tick when the experiment needs it
 //! ([`scale`]), holds every event to the [`checkers`], and returns the same report type
-//! as the chaos backends. One seed gives one trace ([`trace`] hashes it).
+//! as the chaos backends. One seed gives one trace ([`trace`] hashes it); [`sweep`] runs
+//! many seeds (in shards that merge), [`shrink`] cuts a failing run down to what still
+//! fails.
 
 pub mod checkers;
 pub mod faults;
@@ -15,6 +17,8 @@ pub mod method;
 pub mod net;
 pub mod run;
 pub mod scale;
+pub mod shrink;
+pub mod sweep;
 pub mod tcp_loss;
 pub mod trace;
 

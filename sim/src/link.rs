@@ -9,6 +9,7 @@
 //! - NetworkChaos rules active on the link: `delay` (latency, jitter and correlation, as
 //!   netem draws them), `loss` (and `corrupt`, which TCP's checksum turns into loss),
 //!   `bandwidth` (a rate: each chunk waits for the bytes before it to drain).
+//!
 //! `partition` is not here: the run holds turmoil's link, so bytes wait until it heals,
 //! as TCP's retransmissions would deliver them.
 //!

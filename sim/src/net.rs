@@ -77,11 +77,9 @@ pub struct ShapedListener {
 impl Listener for ShapedListener {
     type Stream = Shaped;
 
-    fn accept(&self) -> impl Future<Output = io::Result<(Shaped, SocketAddr)>> + Send {
-        async move {
-            let (stream, addr) = self.inner.accept().await?;
-            Ok((self.net.shape(stream), addr))
-        }
+    async fn accept(&self) -> io::Result<(Shaped, SocketAddr)> {
+        let (stream, addr) = self.inner.accept().await?;
+        Ok((self.net.shape(stream), addr))
     }
 
     fn local_addr(&self) -> io::Result<SocketAddr> {

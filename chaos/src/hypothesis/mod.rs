@@ -13,7 +13,9 @@
 //! covers every second it touches. Breaker clauses are judged on the exact times of the
 //! client's breaker events: `breakerOpens within W` needs a breaker to open within `W` of
 //! the window's start; `breakerCloses within W` needs every breaker open at the fault's
-//! end (the last fault's, in `after`) to be closed within `W` of it.
+//! end (the last fault's, in `after`) to be closed within `W` of it. A `trafficShare`
+//! clause during a fault also reports its switch-over time: from the fault's start to the
+//! first second from which every second meets it.
 
 pub mod abort;
 mod observe;
@@ -26,7 +28,7 @@ pub use abort::AbortMonitor;
 pub use observe::{observe, Observed};
 
 use crate::probe::Timeline;
-use crate::spec::experiment::{Clause, ExperimentSpec};
+use crate::spec::experiment::{Clause, ExperimentSpec, Metric};
 
 /// The part of the run a clause belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -135,7 +137,13 @@ fn verdict(
     let (observed, passed) = match observe(clause, timeline, from, to, fault_end) {
         Ok(observed) => {
             let passed = observed.passes(clause);
-            (observed.to_string(), passed)
+            let text = match (clause.metric, phase) {
+                (Metric::TrafficShare, Phase::During) => {
+                    format!("{observed}{}", settled(clause, timeline, from, to))
+                }
+                _ => observed.to_string(),
+            };
+            (text, passed)
         }
         Err(reason) => (reason, false),
     };
@@ -147,5 +155,31 @@ fn verdict(
         to,
         observed,
         passed,
+    }
+}
+
+/// For a traffic-share clause during a fault: when, from the fault's start, the share met
+/// the clause in every second to the window's end (the switch-over time), as `" (met from
+/// +2s)"`; `" (never settled)"` when no such second exists.
+fn settled(clause: &Clause, timeline: &Timeline, from: Duration, to: Duration) -> String {
+    let second = Duration::from_secs(1);
+    let mut start = from;
+    let mut settled_at = None;
+    while start < to {
+        let end = (start + second).min(to);
+        let holds = observe(clause, timeline, start, end, None).is_ok_and(|o| o.passes(clause));
+        match (holds, settled_at) {
+            (true, None) => settled_at = Some(start),
+            (false, _) => settled_at = None,
+            (true, Some(_)) => {}
+        }
+        start = end;
+    }
+    match settled_at {
+        Some(at) => format!(
+            " (met from +{})",
+            faultline_core::config::duration::format(at.saturating_sub(from))
+        ),
+        None => " (never settled)".to_owned(),
     }
 }

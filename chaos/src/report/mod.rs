@@ -1,8 +1,10 @@
 //! The report: one type whichever backend ran the experiment ([`model`]), written as JSON
-//! and as one self-contained HTML page with charts ([`html`]).
+//! as one self-contained HTML page with charts ([`html`]), and as a few lines for a
+//! terminal ([`text`]).
 
 pub mod html;
 pub mod model;
+pub mod text;
 
 use std::io;
 use std::path::{Path, PathBuf};

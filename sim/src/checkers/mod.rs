@@ -60,7 +60,7 @@ impl Checkers {
             Box::new(fallback::Fallback::new(client)),
             Box::new(retry_budget::RetryBudget::new(client)),
             Box::new(one_outcome::OneOutcome::default()),
-            Box::new(server_deadline::ServerDeadline::default()),
+            Box::new(server_deadline::ServerDeadline),
         ];
         Self {
             tracked: checkers
