@@ -39,6 +39,8 @@ struct State {
     events: u64,
     writer: Option<BufWriter<Box<dyn Write + Send>>>,
     write_error: Option<std::io::Error>,
+    /// The line being hashed and written, reused from event to event.
+    line: Vec<u8>,
 }
 
 /// The sink every host's event bus writes into.
@@ -69,6 +71,7 @@ impl Trace {
                 events: 0,
                 writer: writer.map(BufWriter::new),
                 write_error: None,
+                line: Vec::with_capacity(512),
             })),
             scale,
         }
@@ -99,16 +102,20 @@ impl Trace {
 impl EventSink for Trace {
     fn record(&self, event: &Event) {
         let t = turmoil::sim_elapsed().unwrap_or_default() / self.scale.factor();
-        let line = serde_json::to_string(&Line { t, event }).unwrap_or_default();
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        state.hash = fnv1a(fnv1a(state.hash, line.as_bytes()), b"\n");
+        let mut guard = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let state = &mut *guard;
+        state.line.clear();
+        // Serializing an event into a Vec cannot fail (no map has non-string keys).
+        let _ = serde_json::to_writer(&mut state.line, &Line { t, event });
+        state.line.push(b'\n');
+        state.hash = fnv1a(state.hash, &state.line);
         state.events += 1;
         if let Some(checkers) = &mut state.checkers {
             checkers.observe(t, event);
         }
         if state.write_error.is_none() {
             if let Some(writer) = &mut state.writer {
-                if let Err(err) = writeln!(writer, "{line}") {
+                if let Err(err) = writer.write_all(&state.line) {
                     state.write_error = Some(err);
                 }
             }

@@ -59,7 +59,8 @@ pub struct LinkLatency {
     pub across_zones: Latency,
 }
 
-/// A one-way latency distribution: its mean and its 99th percentile.
+/// The round-trip time of a call between two hosts (the network's part of it): its mean
+/// and its 99th percentile.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Latency {
