@@ -3,11 +3,12 @@
 //! breaker, connection pool — over TTHeader + Binary by default, as Kitex.
 //!
 //! - One call (no `--qps`): prints the echoed message on stdout.
-//! - `--qps N --duration D`: an open-loop load. Calls start on a fixed schedule whatever
-//!   the replies do; at most `--max-in-flight` are in flight, and a call due while that
-//!   many are is counted as `dropped` instead of sent. Latency runs from the scheduled
-//!   start (so a stalled client does not hide queueing). Prints a summary: calls, ok,
-//!   errors by kind, fallbacks, dropped, and p50/p90/p99/max latency (hdrhistogram).
+//! - `--qps N --duration D` (at most 24h): an open-loop load, run by the experiments'
+//!   probe (`faultline_chaos::probe`). Calls start on a fixed schedule whatever the
+//!   replies do; at most `--max-in-flight` are in flight, and a call due while that many
+//!   are is counted as `dropped` instead of sent. Latency runs from the scheduled start
+//!   (so a stalled client does not hide queueing). Prints a summary: calls, ok (fallbacks
+//!   included), errors by kind, fallbacks, dropped, and p50/p90/p99/max latency.
 //!
 //! The stack is built by `Client::from_config` from a `ClientConfig`: the one in
 //! `--config FILE` (YAML, as an experiment's `client:` section), else the defaults; the
@@ -17,24 +18,20 @@
 //! `--to` takes `ADDR` or `ADDR@ZONE` items, comma-separated. Exit codes: 0 when every
 //! call succeeded, 1 when any failed (or was dropped), 2 on bad usage or setup errors.
 
-use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
+use faultline_chaos::probe::{self, Load, Outcome, ProbeHandle, Window};
+use faultline_chaos::spec::experiment::Workload;
 use faultline_core::client::{Client, ClientConfig, EchoClient, PoolMode};
-use faultline_core::config::MAX_DURATION;
 use faultline_core::event::EventBus;
 use faultline_core::frame::Transport;
 use faultline_core::lb::{BalancerConfig, Discovery, ZoneConfig};
 use faultline_core::net::Tcp;
 use faultline_core::protocol::ProtocolId;
-use faultline_core::rpc::{Instance, RpcError};
-use hdrhistogram::Histogram;
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
-use tokio::time::Instant;
+use faultline_core::rpc::Instance;
 
 /// The caller's service name, sent as TTHeader `FromService` and keyed in breakers.
 const CALLER: &str = "faultline-call";
@@ -105,8 +102,8 @@ pub fn run(args: &CallArgs) -> ExitCode {
             }
         };
         match (args.qps, args.duration) {
-            (Some(_), Some(duration)) if duration > MAX_DURATION => {
-                eprintln!("faultline call: --duration must be at most 8760h (a year)");
+            (Some(_), Some(duration)) if duration > Workload::MAX_DURATION => {
+                eprintln!("faultline call: --duration must be at most 24h");
                 ExitCode::from(2)
             }
             (Some(qps), Some(duration)) => load(args, client, qps, duration).await,
@@ -173,102 +170,59 @@ async fn once(args: &CallArgs, client: &EchoClient) -> ExitCode {
     }
 }
 
-/// What one load run saw.
-struct Summary {
-    calls: u64,
-    ok: u64,
-    fallbacks: u64,
-    dropped: u64,
-    errors: BTreeMap<&'static str, u64>,
-    latency: Histogram<u64>,
-}
-
 async fn load(args: &CallArgs, client: EchoClient, qps: u32, duration: Duration) -> ExitCode {
-    let Ok(latency) = Histogram::new_with_bounds(1, 3_600_000_000, 3) else {
-        eprintln!("faultline call: cannot build the latency histogram");
-        return ExitCode::from(2);
+    let load = Load {
+        rate: qps,
+        warmup: Duration::ZERO,
+        duration,
+        payload_bytes: args.message.len(),
+        message: Some(args.message.as_str().into()),
+        max_in_flight: args.max_in_flight.max(1),
+        time_scale: 1,
     };
-    let mut summary = Summary {
-        calls: 0,
-        ok: 0,
-        fallbacks: 0,
-        dropped: 0,
-        errors: BTreeMap::new(),
-        latency,
-    };
-    let interval = Duration::from_secs(1) / qps.max(1);
-    let total = u64::try_from(duration.as_nanos() / interval.as_nanos().max(1)).unwrap_or(u64::MAX);
-    let slots = Arc::new(Semaphore::new(
-        args.max_in_flight.clamp(1, Semaphore::MAX_PERMITS),
-    ));
-    let mut running = JoinSet::new();
-    let start = Instant::now();
-    let message: Arc<str> = args.message.as_str().into();
-    for i in 0..total {
-        let due = start + interval * u32::try_from(i).unwrap_or(u32::MAX);
-        tokio::time::sleep_until(due).await;
-        while let Some(done) = running.try_join_next() {
-            record(&mut summary, done);
-        }
-        summary.calls += 1;
-        let Ok(permit) = slots.clone().try_acquire_owned() else {
-            summary.dropped += 1;
-            continue;
-        };
-        let call = client.echo_reply(&message);
-        running.spawn(async move {
-            let result = call.await;
-            drop(permit);
-            (result.map(|(_, reply)| reply.is_fallback()), due.elapsed())
-        });
-    }
-    while let Some(done) = running.join_next().await {
-        record(&mut summary, done);
-    }
-    print_summary(&summary);
-    match summary.ok == summary.calls {
+    let probe = ProbeHandle::new(&load);
+    probe::run(client, &load, &probe, |_, _| ControlFlow::Continue(())).await;
+    let window = probe.timeline().window(Duration::ZERO, duration);
+    print_summary(&window);
+    let answered = window.outcomes.iter().filter(|(o, _)| o.answered());
+    match answered.map(|(_, n)| n).sum::<u64>() == window.calls {
         true => ExitCode::SUCCESS,
         false => ExitCode::from(1),
     }
 }
 
-type Outcome = (Result<bool, RpcError>, Duration);
-
-fn record(summary: &mut Summary, done: Result<Outcome, tokio::task::JoinError>) {
-    let (result, latency) = match done {
-        Ok(outcome) => outcome,
-        Err(_) => {
-            *summary.errors.entry("panicked").or_default() += 1;
-            return;
-        }
+fn print_summary(window: &Window) {
+    let count = |pick: fn(&Outcome) -> bool| -> u64 {
+        window
+            .outcomes
+            .iter()
+            .filter(|(o, _)| pick(o))
+            .map(|(_, n)| n)
+            .sum()
     };
-    let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
-    summary.latency.saturating_record(micros.max(1));
-    match result {
-        Ok(fallback) => {
-            summary.ok += 1;
-            summary.fallbacks += u64::from(fallback);
-        }
-        Err(err) => *summary.errors.entry(err.kind().name()).or_default() += 1,
-    }
-}
-
-fn print_summary(s: &Summary) {
-    let errors: u64 = s.errors.values().sum();
+    let errors = count(|o| matches!(o, Outcome::Error(_)));
     println!(
         "calls {}  ok {}  errors {errors}  fallbacks {}  dropped {}",
-        s.calls, s.ok, s.fallbacks, s.dropped
+        window.calls,
+        count(|o| o.answered()),
+        count(|o| *o == Outcome::Fallback),
+        count(|o| *o == Outcome::Dropped)
     );
-    for (kind, count) in &s.errors {
-        println!("error {kind} {count}");
+    for (outcome, n) in &window.outcomes {
+        if let Outcome::Error(kind) = outcome {
+            println!("error {} {n}", kind.name());
+        }
     }
-    let ms = |q: f64| s.latency.value_at_quantile(q) as f64 / 1000.0;
+    let ms = |q: f64| match window.latency.is_empty() {
+        true => 0.0,
+        false => window.latency.value_at_quantile(q) as f64 / 1000.0,
+    };
     println!(
         "latency p50 {:.3}ms  p90 {:.3}ms  p99 {:.3}ms  max {:.3}ms",
         ms(0.5),
         ms(0.9),
         ms(0.99),
-        s.latency.max() as f64 / 1000.0
+        ms(1.0)
     );
 }
 

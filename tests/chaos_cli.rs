@@ -90,7 +90,7 @@ fn validate_prints_every_error_of_every_file_with_its_position() {
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 3, "{stderr}");
     assert!(
-        lines[0].starts_with(&format!("{}:19:15: ", file.path())),
+        lines[0].starts_with(&format!("{}:21:15: ", file.path())),
         "{stderr}"
     );
     assert!(lines[0].contains("did you mean \"rate\""), "{stderr}");
@@ -106,7 +106,7 @@ fn validate_prints_every_error_of_every_file_with_its_position() {
     let stderr = text(&faultline(&["chaos", "validate", fixed.path()]).stderr);
     assert!(
         stderr.starts_with(&format!(
-            "{}:25:7: spec.faults[0].spec.value: mode fixed needs value",
+            "{}:27:7: spec.faults[0].spec.value: mode fixed needs value",
             fixed.path()
         )),
         "{stderr}"

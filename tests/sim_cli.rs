@@ -190,3 +190,30 @@ fn bad_arguments_and_files_exit_2_with_a_message() {
         text(&out.stderr)
     );
 }
+
+/// One seed, one trace across processes too: nothing in a run depends on the process's
+/// randomness (hash keys, tokio's select order) or on the wall clock.
+#[test]
+fn two_processes_with_one_seed_print_one_trace_hash() {
+    let dir = scratch("processes");
+    let trace_of = |seed: &str| {
+        let out = output_within(
+            faultline()
+                .args(["sim", "run"])
+                .arg(tiny())
+                .args(["--seed", seed, "--report-dir"])
+                .arg(&dir),
+        );
+        let stdout = text(&out.stdout);
+        let hash = stdout
+            .split_once(" events, trace ")
+            .and_then(|(_, rest)| rest.split(';').next())
+            .unwrap_or_else(|| panic!("no trace hash in {stdout}"))
+            .to_owned();
+        hash
+    };
+    let first = trace_of("21");
+    assert_eq!(first.len(), 16, "{first}");
+    assert_eq!(first, trace_of("21"));
+    assert_ne!(first, trace_of("22"));
+}

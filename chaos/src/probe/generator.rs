@@ -33,6 +33,8 @@ pub struct Load {
     pub warmup: Duration,
     pub duration: Duration,
     pub payload_bytes: usize,
+    /// The message every call echoes (default: `payload_bytes` of `x`).
+    pub message: Option<Arc<str>>,
     pub max_in_flight: usize,
     /// Clock time per unit of recorded time (at least 1).
     pub time_scale: u32,
@@ -45,6 +47,7 @@ impl From<&Workload> for Load {
             warmup: workload.warmup,
             duration: workload.duration,
             payload_bytes: workload.payload_bytes,
+            message: None,
             max_in_flight: workload.max_in_flight,
             time_scale: 1,
         }
@@ -139,7 +142,10 @@ pub async fn run(
     probe: &ProbeHandle,
     mut each_second: impl FnMut(u64, &Timeline) -> ControlFlow<()>,
 ) {
-    let message: Arc<str> = "x".repeat(load.payload_bytes).into();
+    let message = load
+        .message
+        .clone()
+        .unwrap_or_else(|| "x".repeat(load.payload_bytes).into());
     let in_flight = Arc::new(AtomicUsize::new(0));
     let mut calls = JoinSet::new();
     let mut next_second = 1;
