@@ -307,3 +307,175 @@ fn effects(fault: &Fault, spec: &NetworkChaosSpec, schedule: &mut Schedule) -> V
     }
     effects
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use faultline_chaos::plan::{plan, Backend, PlanOptions};
+    use faultline_chaos::spec::load::{load_bytes, SpecDocument};
+
+    use super::*;
+
+    /// The schedule of an experiment with two zones of two instances and `fault`.
+    fn schedule_of(fault: &str) -> Schedule {
+        let text = format!(
+            "apiVersion: faultline.dev/v1alpha1
+kind: Experiment
+metadata: {{ name: t }}
+spec:
+  target: {{ service: Echo, callerZone: az1 }}
+  topology:
+    zones: [{{ name: az1, instances: 2 }}, {{ name: az2, instances: 2 }}]
+  faults:
+{fault}"
+        );
+        let loaded = load_bytes(text.as_bytes(), Path::new("t.yaml")).unwrap();
+        let SpecDocument::Experiment(experiment) = &loaded[0].spec else {
+            panic!()
+        };
+        let options = PlanOptions {
+            backend: Backend::Sim,
+            seed: 1,
+            run_id: None,
+        };
+        let planned = plan(experiment, &loaded[0].document, &options).unwrap();
+        let mut hosts: Vec<String> = planned.instances.clone();
+        hosts.push(plan::PROBE_NAME.to_owned());
+        schedule(&experiment.spec, &planned, &hosts)
+    }
+
+    fn names(set: &BTreeSet<String>) -> Vec<&str> {
+        set.iter().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn a_delay_from_a_target_acts_on_bytes_from_the_target_to_the_selected() {
+        let schedule = schedule_of(
+            "    - name: slow
+      at: 1s
+      duration: 2s
+      kind: NetworkChaos
+      spec:
+        action: delay
+        mode: all
+        selector: { labelSelectors: { zone: az2 } }
+        direction: from
+        target: { mode: all, selector: { labelSelectors: { app: faultline-probe } } }
+        delay: { latency: 2ms, jitter: 1ms, correlation: \"50\" }
+",
+        );
+        let [Timed {
+            at: start,
+            action: Action::AddRule(rule),
+        }, Timed {
+            at: end,
+            action: Action::RemoveRules { fault },
+        }] = &schedule.actions[..]
+        else {
+            panic!("{:?}", schedule.actions)
+        };
+        assert_eq!(
+            (*start, *end),
+            (Duration::from_secs(1), Duration::from_secs(3))
+        );
+        assert_eq!(fault, "slow");
+        assert_eq!(names(&rule.from), ["faultline-probe"]);
+        assert_eq!(
+            names(rule.to.as_ref().unwrap()),
+            ["echo-az2-0", "echo-az2-1"]
+        );
+        assert_eq!(
+            rule.effect,
+            Effect::Delay {
+                latency: Duration::from_millis(2),
+                jitter: Duration::from_millis(1),
+                correlation: 0.5
+            }
+        );
+    }
+
+    #[test]
+    fn a_partition_holds_every_pair_and_releases_it() {
+        let schedule = schedule_of(
+            "    - name: cut
+      at: 1s
+      duration: 1s
+      kind: NetworkChaos
+      spec:
+        action: partition
+        mode: all
+        selector: { labelSelectors: { zone: az2 } }
+        direction: to
+",
+        );
+        let holds: Vec<_> = schedule
+            .actions
+            .iter()
+            .filter_map(|t| match &t.action {
+                Action::Hold { a, b } => Some((a.as_str(), b.as_str())),
+                _ => None,
+            })
+            .collect();
+        // Each az2 instance from each other host: the two az1 instances and the probe.
+        assert_eq!(holds.len(), 6, "{holds:?}");
+        assert!(holds.contains(&("echo-az2-0", "faultline-probe")));
+        let releases = schedule
+            .actions
+            .iter()
+            .filter(|t| {
+                matches!(t.action, Action::Release { .. }) && t.at == Duration::from_secs(2)
+            })
+            .count();
+        assert_eq!(releases, 6);
+        assert!(
+            schedule.notes.iter().any(|n| n.contains("one-way")),
+            "{:?}",
+            schedule.notes
+        );
+    }
+
+    #[test]
+    fn kills_restart_and_unsimulated_kinds_are_reported_skipped() {
+        let schedule = schedule_of(
+            "    - name: kill
+      at: 1s
+      duration: 5s
+      kind: PodChaos
+      spec: { action: pod-kill, mode: one, selector: { labelSelectors: { zone: az1 } } }
+    - name: stress
+      at: 1s
+      duration: 1s
+      kind: StressChaos
+      spec:
+        mode: one
+        selector: { labelSelectors: { zone: az1 } }
+        stressors: { cpu: { workers: 1 } }
+",
+        );
+        let crash = schedule
+            .actions
+            .iter()
+            .find_map(|t| match &t.action {
+                Action::Crash { host } => Some((t.at, host.clone())),
+                _ => None,
+            })
+            .unwrap();
+        let restart = schedule
+            .actions
+            .iter()
+            .find_map(|t| match &t.action {
+                Action::Restart { host } => Some((t.at, host.clone())),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(restart.0, crash.0 + RESTART_DELAY);
+        assert_eq!(restart.1, crash.1);
+        let stress = schedule.faults.iter().find(|f| f.name == "stress").unwrap();
+        assert!(stress
+            .skipped
+            .as_deref()
+            .unwrap_or_default()
+            .contains("StressChaos"));
+    }
+}
