@@ -21,11 +21,13 @@
 //! - [`client_session`]: the `client_session` script, scripted server and checks.
 //! - [`apache`]: faultline `Value` <-> the Apache `thrift` crate's protocols.
 
+pub mod alloc;
 pub mod apache;
 pub mod client_session;
 pub mod generate;
 pub mod seeds;
 pub mod session;
+pub mod strict;
 pub mod targets;
 pub mod typed;
 
