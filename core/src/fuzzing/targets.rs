@@ -27,7 +27,7 @@ use thrift::TConfiguration;
 use super::apache::{self, Strictness};
 use super::generate::{self, view};
 use super::typed::{self, FuzzRequest};
-use super::{alloc, strict, Proto, LIMITS};
+use super::{alloc, pilota, strict, Proto, LIMITS};
 use crate::frame::{decode_frame, decode_frame_bytes, detect, encode_frame, frame_len, Transport};
 use crate::protocol::{
     decode_from_bytes, decode_from_slice, encode_to_vec, encoded_len, expect_end, skip,
@@ -47,7 +47,7 @@ const RELAXED: DecodeLimits = DecodeLimits {
 /// Most frames `decode_auto` reads from one input, one after another as a connection does.
 const MAX_FRAMES: usize = 8;
 
-fn hex(bytes: &[u8]) -> String {
+pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -632,4 +632,52 @@ pub fn diff_binary(data: &[u8]) {
 /// As [`diff_binary`], in Compact.
 pub fn diff_compact(data: &[u8]) {
     diff::<Compact>(data, Proto::Compact);
+}
+
+/// faultline's refusals where pilota accepts that are deliberate: those of
+/// [`deliberately_stricter`] (pilota truncates varints and i16s as the Apache crate does),
+/// and the size limits, which pilota does not have (the targets decode with
+/// `DecodeLimits::small()`).
+fn pilota_deliberate(err: &DecodeError) -> bool {
+    deliberately_stricter(err)
+        || matches!(
+            err.kind,
+            ErrorKind::StringTooLong { .. } | ErrorKind::ContainerTooLarge { .. }
+        )
+}
+
+fn diff_pilota<P: Protocol>(data: &[u8], proto: Proto) {
+    pilota::check(
+        "struct",
+        data,
+        proto,
+        decode_struct::<P>(data, LIMITS),
+        |bytes| decode_struct::<P>(bytes, RELAXED),
+        pilota_deliberate,
+    );
+    // pilota's Binary reader takes only the strict message header (as the Apache crate's
+    // strict reader does); faultline also reads the old non-strict one.
+    if proto == Proto::Binary && data.first().is_some_and(|b| b & 0x80 == 0) {
+        return;
+    }
+    pilota::check(
+        "message",
+        data,
+        proto,
+        decode_message::<P>(data, LIMITS),
+        |bytes| decode_message::<P>(bytes, RELAXED),
+        pilota_deliberate,
+    );
+}
+
+/// The same bytes into faultline's and pilota 0.13's Binary readers (as a bare struct
+/// and as a message): same accept/reject and value; what both accept, pilota writes and
+/// faultline reads back to the same value (see [`pilota`]).
+pub fn diff_pilota_binary(data: &[u8]) {
+    diff_pilota::<Binary>(data, Proto::Binary);
+}
+
+/// As [`diff_pilota_binary`], in Compact.
+pub fn diff_pilota_compact(data: &[u8]) {
+    diff_pilota::<Compact>(data, Proto::Compact);
 }
