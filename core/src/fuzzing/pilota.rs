@@ -49,6 +49,9 @@ pub const KNOWN: &[&str] = &[
     // Bug (debug builds; the Apache crate shares it): the Compact writer computes a
     // field-id delta in i16, which overflows from a negative id to a large positive one.
     "pilota panics: attempt to subtract with overflow",
+    // Bug (debug builds): the Compact reader adds a field-id delta in i16, which overflows
+    // after a long-form id near i16::MAX (release builds wrap to a negative id).
+    "pilota panics: attempt to add with overflow",
     // Bug: message names are made with `FastStr::from_bytes_unchecked` (not UTF-8 checked).
     "pilota panics: pilota made a message name that is not UTF-8",
     // Difference: a Compact bool element 0x00 (the old false, which faultline reads).
