@@ -14,6 +14,11 @@ use faultline_core::fuzzing::{seeds, target, TARGETS};
 use faultline_core::protocol::{DecodeLimits, Value};
 use proptest::prelude::*;
 
+/// The allocation oracle: every target measures its decodes with it, as the fuzz binaries do.
+#[global_allocator]
+static ALLOCATOR: faultline_core::fuzzing::alloc::Counting =
+    faultline_core::fuzzing::alloc::Counting;
+
 /// Targets of other crates, replayed by their own tests (`parse_experiment`:
 /// chaos/tests/fuzz_replay.rs).
 const REPLAYED_ELSEWHERE: [&str; 1] = ["parse_experiment"];
@@ -179,6 +184,10 @@ fn every_target_has_a_libfuzzer_target() {
         assert!(
             body.contains(&format!("targets::{name}(")),
             "fuzz_targets/{name}.rs does not call fuzzing::targets::{name}"
+        );
+        assert!(
+            body.contains("#[global_allocator]") && body.contains("alloc::Counting"),
+            "fuzz_targets/{name}.rs does not install the counting allocator"
         );
         assert!(
             manifest.contains(&format!("name = \"{name}\"")),

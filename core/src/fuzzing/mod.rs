@@ -20,12 +20,18 @@
 //! - [`session`]: the `server_session` model, generator and in-memory listener.
 //! - [`client_session`]: the `client_session` script, scripted server and checks.
 //! - [`apache`]: faultline `Value` <-> the Apache `thrift` crate's protocols.
+//! - [`pilota`]: the differential against CloudWeGo's pilota, with its known-bug list.
+//! - [`alloc`]: the allocation oracle (counting allocator, bounds).
+//! - [`strict`]: the strict-acceptance oracle (legal wire forms and their canonical bytes).
 
+pub mod alloc;
 pub mod apache;
 pub mod client_session;
 pub mod generate;
+pub mod pilota;
 pub mod seeds;
 pub mod session;
+pub mod strict;
 pub mod targets;
 pub mod typed;
 
@@ -67,6 +73,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("roundtrip_metadata", targets::roundtrip_metadata),
     ("diff_binary", targets::diff_binary),
     ("diff_compact", targets::diff_compact),
+    ("diff_pilota_binary", targets::diff_pilota_binary),
+    ("diff_pilota_compact", targets::diff_pilota_compact),
     ("breaker_model", targets::breaker_model),
     ("server_session", targets::server_session),
     ("client_session", targets::client_session),

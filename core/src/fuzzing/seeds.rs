@@ -269,8 +269,18 @@ fn proto_name(proto: Proto) -> &'static str {
 
 fn protocol_targets(proto: Proto) -> &'static [&'static str] {
     match proto {
-        Proto::Binary => &["decode_binary", "crosscheck_binary", "diff_binary"],
-        Proto::Compact => &["decode_compact", "crosscheck_compact", "diff_compact"],
+        Proto::Binary => &[
+            "decode_binary",
+            "crosscheck_binary",
+            "diff_binary",
+            "diff_pilota_binary",
+        ],
+        Proto::Compact => &[
+            "decode_compact",
+            "crosscheck_compact",
+            "diff_compact",
+            "diff_pilota_compact",
+        ],
     }
 }
 
@@ -363,12 +373,14 @@ pub fn seeds(vectors: &Path) -> io::Result<Vec<Seed>> {
                 "decode_binary",
                 "crosscheck_binary",
                 "diff_binary",
+                "diff_pilota_binary",
                 "decode_auto",
             ],
             [_, "compact"] => &[
                 "decode_compact",
                 "crosscheck_compact",
                 "diff_compact",
+                "diff_pilota_compact",
                 "decode_auto",
             ],
             [_, _, "framed"] => frame_targets(Transport::Framed),

@@ -43,7 +43,7 @@ use tokio::io::{AsyncWriteExt, DuplexStream};
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 
-use super::{generate, LIMITS};
+use super::{alloc, generate, LIMITS};
 use crate::echo::{self, EchoArgs, EchoResult};
 use crate::frame::{decode_frame_bytes, encode_frame, frame_len, Header, IntKey, Transport};
 use crate::net::Listener;
@@ -532,18 +532,24 @@ fn counts(replies: &[Reply]) -> BTreeMap<&Reply, usize> {
 }
 
 /// Runs `session` against a fresh server and checks what it does against [`expect`].
+///
+/// The allocation oracle watches the whole session, server and client: a hostile stream
+/// cannot make it hold more than [`alloc::session_bound`] of the bytes sent.
 pub fn run(session: &Session) {
     let stream = session.stream();
     let want = expect(&stream);
-    block_on(async {
-        tokio::time::timeout(HUNG, drive(session, &stream, &want))
-            .await
-            .unwrap_or_else(|_| {
-                panic!(
+    let bound = alloc::session_bound(stream.len());
+    alloc::bounded_by("server_session", stream.len(), bound, || {
+        block_on(async {
+            tokio::time::timeout(HUNG, drive(session, &stream, &want))
+                .await
+                .unwrap_or_else(|_| {
+                    panic!(
                     "the session stalled (server or client waiting forever); {want:?}, {} bytes",
                     stream.len()
                 )
-            });
+                });
+        })
     });
 }
 

@@ -21,18 +21,20 @@
 
 use arbitrary::Unstructured;
 use bytes::Bytes;
+use futures_util::FutureExt;
 use thrift::TConfiguration;
 
 use super::apache::{self, Strictness};
 use super::generate::{self, view};
 use super::typed::{self, FuzzRequest};
-use super::{Proto, LIMITS};
+use super::{alloc, pilota, strict, Proto, LIMITS};
 use crate::frame::{decode_frame, decode_frame_bytes, detect, encode_frame, frame_len, Transport};
 use crate::protocol::{
     decode_from_bytes, decode_from_slice, encode_to_vec, encoded_len, expect_end, skip,
     skip_message, Binary, Compact, DecodeError, DecodeLimits, DecodeResult, ErrorKind, Input,
-    Message, Protocol, ProtocolId, TType, Value,
+    Message, Protocol, ProtocolId, ProtocolReader, TType, Value,
 };
+use crate::transport::FrameReader;
 
 /// Limits for decoding what faultline re-encoded from an accepted input: the same, except
 /// that frames may be a few bytes larger (an old non-strict Binary header is written back
@@ -45,20 +47,19 @@ const RELAXED: DecodeLimits = DecodeLimits {
 /// Most frames `decode_auto` reads from one input, one after another as a connection does.
 const MAX_FRAMES: usize = 8;
 
-fn hex(bytes: &[u8]) -> String {
+pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Runs `f` over a reader of protocol `P` over `data` and requires the whole input used.
+/// The oracles watch it: it holds at most [`alloc::decode_bound`] bytes at its peak, and
+/// the reader never nests deeper than `limits.max_depth`, accepted or refused.
 fn read_all<P: Protocol, T>(
     data: &[u8],
     limits: DecodeLimits,
     f: impl for<'a> FnOnce(&mut P::Reader<'a>) -> DecodeResult<T>,
 ) -> DecodeResult<T> {
-    let mut reader = P::reader(Input::new(data, 0, limits));
-    let out = f(&mut reader)?;
-    expect_end(&reader)?;
-    Ok(out)
+    read_over::<P, T>(Input::new(data, 0, limits), f)
 }
 
 /// As [`read_all`], over `Bytes` (binaries are zero-copy slices).
@@ -67,10 +68,49 @@ fn read_all_bytes<P: Protocol, T>(
     limits: DecodeLimits,
     f: impl for<'a> FnOnce(&mut P::Reader<'a>) -> DecodeResult<T>,
 ) -> DecodeResult<T> {
-    let mut reader = P::reader(Input::from_bytes(data, 0, limits));
-    let out = f(&mut reader)?;
-    expect_end(&reader)?;
-    Ok(out)
+    read_over::<P, T>(Input::from_bytes(data, 0, limits), f)
+}
+
+fn read_over<'a, P: Protocol, T>(
+    input: Input<'a>,
+    f: impl FnOnce(&mut P::Reader<'a>) -> DecodeResult<T>,
+) -> DecodeResult<T> {
+    let (len, max_depth) = (input.remaining(), input.limits().max_depth);
+    alloc::bounded("decode", len, || {
+        let mut reader = P::reader(input);
+        let out = f(&mut reader);
+        let deepest = reader.depth_high_water();
+        assert!(
+            deepest <= max_depth,
+            "the reader nested {deepest} levels deep, past max_depth {max_depth}"
+        );
+        let out = out?;
+        expect_end(&reader)?;
+        Ok(out)
+    })
+}
+
+/// The strict-acceptance oracle: `data`, accepted by faultline as a message (`message`)
+/// or a bare struct and written back as `again`, is legal and `again` is its canonical
+/// form, byte for byte (see [`strict`]).
+fn assert_canonical<P: Protocol>(data: &[u8], message: bool, again: &[u8]) {
+    match strict::canonical(P::ID, data, message, LIMITS.max_depth) {
+        Ok(canonical) => assert!(
+            canonical == again,
+            "accepted {:?} input is not the canonical form of what was decoded:\n input: {}\n              canonical: {}\n re-encoded: {}",
+            P::ID,
+            hex(data),
+            hex(&canonical),
+            hex(again)
+        ),
+        Err(refusal) => panic!(
+            "faultline accepted illegal {:?} input ({} at byte {}): {}",
+            P::ID,
+            refusal.why,
+            refusal.at,
+            hex(data)
+        ),
+    }
 }
 
 fn decode_message<P: Protocol>(data: &[u8], limits: DecodeLimits) -> DecodeResult<Message<Value>> {
@@ -85,10 +125,15 @@ fn decode_struct<P: Protocol>(data: &[u8], limits: DecodeLimits) -> DecodeResult
 /// fast as a target can be (the consistency checks are [`crosscheck_target`]'s). A refusal
 /// must point inside the input.
 fn decode_target<P: Protocol>(data: &[u8]) {
-    for result in [
-        decode_message::<P>(data, LIMITS).map(drop),
-        decode_struct::<P>(data, LIMITS).map(drop),
-    ] {
+    for result in [LIMITS, DecodeLimits::default()]
+        .into_iter()
+        .flat_map(|limits| {
+            [
+                decode_message::<P>(data, limits).map(drop),
+                decode_struct::<P>(data, limits).map(drop),
+            ]
+        })
+    {
         if let Err(error) = result {
             assert!(
                 error.offset <= data.len(),
@@ -120,6 +165,7 @@ fn crosscheck_target<P: Protocol>(data: &[u8]) {
     );
     if let Ok(message) = &message {
         let again = encode_to_vec::<P, _>(message).expect("a decoded message encodes");
+        assert_canonical::<P>(data, true, &again);
         let back = decode_message::<P>(&again, RELAXED).expect("a re-encoded message decodes");
         assert_eq!(&back, message, "re-encoded message decodes differently");
     }
@@ -133,6 +179,7 @@ fn crosscheck_target<P: Protocol>(data: &[u8]) {
     );
     if let Ok(body) = &body {
         let again = encode_to_vec::<P, _>(body).expect("a decoded struct encodes");
+        assert_canonical::<P>(data, false, &again);
         let back = decode_struct::<P>(&again, LIMITS).expect("a re-encoded struct decodes");
         assert_eq!(&back, body, "re-encoded struct decodes differently");
     }
@@ -164,8 +211,12 @@ pub fn crosscheck_compact(data: &[u8]) {
 /// message, checking every consistency property; returns the frame's length if accepted.
 fn frame_target(data: &[u8], transport: Option<Transport>) -> Option<usize> {
     let owned = Bytes::copy_from_slice(data);
-    let slice = decode_frame(data, transport, None, &LIMITS);
-    let shared = decode_frame_bytes(&owned, transport, None, &LIMITS);
+    let slice = alloc::bounded("frame decode", data.len(), || {
+        decode_frame(data, transport, None, &LIMITS)
+    });
+    let shared = alloc::bounded("frame decode", data.len(), || {
+        decode_frame_bytes(&owned, transport, None, &LIMITS)
+    });
     let frame = match (slice, shared) {
         (Ok(a), Ok(b)) => {
             assert_eq!(
@@ -199,7 +250,9 @@ fn frame_target(data: &[u8], transport: Option<Transport>) -> Option<usize> {
         let _ = (header.metadata.rpc_timeout(), header.metadata.msg_type());
     }
 
-    let message = frame.decode_message::<Value>(LIMITS);
+    let message = alloc::bounded("payload decode", data.len(), || {
+        frame.decode_message::<Value>(LIMITS)
+    });
     let shared = decode_frame_bytes(&owned, transport, None, &LIMITS)
         .and_then(|f| f.decode_message::<Value>(LIMITS));
     assert_eq!(message, shared, "slice and Bytes payload decoding differ");
@@ -262,7 +315,11 @@ pub fn decode_theader(data: &[u8]) {
 }
 
 /// Raw bytes as a server reads a connection: detect the transport, decode the frame and its
-/// request as a `Value` message, and go on with the next frame.
+/// request as a `Value` message, and go on with the next frame. Then the same bytes as a
+/// stream through the server's [`FrameReader`] with a server's limits
+/// (`DecodeLimits::default()`, 16 MiB frames): what it holds stays within
+/// [`alloc::stream_bound`] (a reader that reserved a frame's announced length before its
+/// bytes arrived would hold 16 MiB for a 4-byte prefix).
 pub fn decode_auto(data: &[u8]) {
     let mut rest = data;
     for _ in 0..MAX_FRAMES {
@@ -271,12 +328,37 @@ pub fn decode_auto(data: &[u8]) {
             _ => break,
         }
     }
+    alloc::bounded_by(
+        "FrameReader",
+        data.len(),
+        alloc::stream_bound(data.len()),
+        || read_stream(data),
+    );
+}
+
+/// Reads up to `MAX_FRAMES` frames from `data` with a [`FrameReader`] and
+/// `DecodeLimits::default()`, until the stream ends or a frame is refused.
+fn read_stream(data: &[u8]) {
+    let mut reader = FrameReader::new(DecodeLimits::default());
+    let mut io = data;
+    for _ in 0..MAX_FRAMES {
+        // `&[u8]` is always ready: one poll completes the read.
+        match reader.read(&mut io).now_or_never() {
+            Some(Ok(Some(_))) => {}
+            Some(Ok(None) | Err(_)) => break,
+            None => panic!("reading a frame from memory waited"),
+        }
+    }
 }
 
 fn typed_one<P: Protocol>(data: &[u8]) {
     let owned = Bytes::copy_from_slice(data);
-    let typed = decode_from_slice::<P, FuzzRequest>(data, LIMITS);
-    let shared = decode_from_bytes::<P, FuzzRequest>(&owned, LIMITS);
+    let typed = alloc::bounded("typed decode", data.len(), || {
+        decode_from_slice::<P, FuzzRequest>(data, LIMITS)
+    });
+    let shared = alloc::bounded("typed decode", data.len(), || {
+        decode_from_bytes::<P, FuzzRequest>(&owned, LIMITS)
+    });
     let encode = |r: &FuzzRequest| encode_to_vec::<P, _>(r).expect("a decoded request encodes");
     assert_eq!(
         typed.as_ref().map(encode).map_err(Clone::clone),
@@ -550,4 +632,52 @@ pub fn diff_binary(data: &[u8]) {
 /// As [`diff_binary`], in Compact.
 pub fn diff_compact(data: &[u8]) {
     diff::<Compact>(data, Proto::Compact);
+}
+
+/// faultline's refusals where pilota accepts that are deliberate: those of
+/// [`deliberately_stricter`] (pilota truncates varints and i16s as the Apache crate does),
+/// and the size limits, which pilota does not have (the targets decode with
+/// `DecodeLimits::small()`).
+fn pilota_deliberate(err: &DecodeError) -> bool {
+    deliberately_stricter(err)
+        || matches!(
+            err.kind,
+            ErrorKind::StringTooLong { .. } | ErrorKind::ContainerTooLarge { .. }
+        )
+}
+
+fn diff_pilota<P: Protocol>(data: &[u8], proto: Proto) {
+    pilota::check(
+        "struct",
+        data,
+        proto,
+        decode_struct::<P>(data, LIMITS),
+        |bytes| decode_struct::<P>(bytes, RELAXED),
+        pilota_deliberate,
+    );
+    // pilota's Binary reader takes only the strict message header (as the Apache crate's
+    // strict reader does); faultline also reads the old non-strict one.
+    if proto == Proto::Binary && data.first().is_some_and(|b| b & 0x80 == 0) {
+        return;
+    }
+    pilota::check(
+        "message",
+        data,
+        proto,
+        decode_message::<P>(data, LIMITS),
+        |bytes| decode_message::<P>(bytes, RELAXED),
+        pilota_deliberate,
+    );
+}
+
+/// The same bytes into faultline's and pilota 0.13's Binary readers (as a bare struct
+/// and as a message): same accept/reject and value; what both accept, pilota writes and
+/// faultline reads back to the same value (see [`pilota`]).
+pub fn diff_pilota_binary(data: &[u8]) {
+    diff_pilota::<Binary>(data, Proto::Binary);
+}
+
+/// As [`diff_pilota_binary`], in Compact.
+pub fn diff_pilota_compact(data: &[u8]) {
+    diff_pilota::<Compact>(data, Proto::Compact);
 }

@@ -250,6 +250,11 @@ impl<'a> ProtocolReader<'a> for BinaryReader<'a> {
     fn limits(&self) -> &DecodeLimits {
         self.input.limits()
     }
+
+    #[cfg(feature = "fuzzing")]
+    fn depth_high_water(&self) -> usize {
+        self.input.depth_high_water()
+    }
 }
 
 /// A Binary writer into any `Sink`.

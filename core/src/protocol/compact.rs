@@ -374,6 +374,11 @@ impl<'a> ProtocolReader<'a> for CompactReader<'a> {
     fn limits(&self) -> &DecodeLimits {
         self.input.limits()
     }
+
+    #[cfg(feature = "fuzzing")]
+    fn depth_high_water(&self) -> usize {
+        self.input.depth_high_water()
+    }
 }
 
 /// A Compact writer into any `Sink`.

@@ -16,6 +16,9 @@ pub struct Input<'a> {
     owner: Option<&'a Bytes>,
     limits: DecodeLimits,
     depth: usize,
+    /// The deepest nesting entered so far (the fuzz targets' depth oracle).
+    #[cfg(feature = "fuzzing")]
+    depth_high_water: usize,
 }
 
 impl<'a> Input<'a> {
@@ -28,6 +31,8 @@ impl<'a> Input<'a> {
             owner: None,
             limits,
             depth: 0,
+            #[cfg(feature = "fuzzing")]
+            depth_high_water: 0,
         }
     }
 
@@ -196,6 +201,10 @@ impl<'a> Input<'a> {
             ));
         }
         self.depth += 1;
+        #[cfg(feature = "fuzzing")]
+        {
+            self.depth_high_water = self.depth_high_water.max(self.depth);
+        }
         Ok(())
     }
 
@@ -208,6 +217,14 @@ impl<'a> Input<'a> {
     #[inline]
     pub fn depth(&self) -> usize {
         self.depth
+    }
+
+    /// The deepest nesting level entered so far: never above `limits().max_depth` unless
+    /// the depth check in [`enter`](Self::enter) is broken (the fuzz targets assert it).
+    #[cfg(feature = "fuzzing")]
+    #[inline]
+    pub fn depth_high_water(&self) -> usize {
+        self.depth_high_water
     }
 }
 

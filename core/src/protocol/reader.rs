@@ -67,6 +67,10 @@ pub trait ProtocolReader<'a> {
     fn remaining(&self) -> usize;
     fn limits(&self) -> &DecodeLimits;
 
+    /// The deepest nesting level entered so far (feature `fuzzing`: the depth oracle).
+    #[cfg(feature = "fuzzing")]
+    fn depth_high_water(&self) -> usize;
+
     /// An error of `kind` at the current offset.
     fn error(&self, kind: ErrorKind, expected: &'static str) -> DecodeError {
         DecodeError::new(kind, self.offset(), expected)

@@ -323,7 +323,7 @@ impl<T: ThriftType> ThriftType for Vec<T> {
         let start = reader.offset();
         let header = reader.read_list_begin()?;
         check_type(header.elem, T::TTYPE, start, "list element type")?;
-        let mut out = Vec::with_capacity(header.len);
+        let mut out = Vec::with_capacity(T::TTYPE.reservable(header.len));
         T::decode_list_elements(reader, header.len, &mut out)?;
         reader.read_list_end()?;
         Ok(out)
@@ -347,7 +347,8 @@ where
         let start = reader.offset();
         let header = reader.read_set_begin()?;
         check_type(header.elem, T::TTYPE, start, "set element type")?;
-        let mut out = HashSet::with_capacity_and_hasher(header.len, S::default());
+        let reserve = T::TTYPE.reservable(header.len);
+        let mut out = HashSet::with_capacity_and_hasher(reserve, S::default());
         for _ in 0..header.len {
             out.insert(T::decode(reader)?);
         }
@@ -396,7 +397,8 @@ where
         let start = reader.offset();
         let header = reader.read_map_begin()?;
         check_map_types::<K, V>(&header, start)?;
-        let mut out = HashMap::with_capacity_and_hasher(header.len, S::default());
+        let reserve = K::TTYPE.reservable(V::TTYPE.reservable(header.len));
+        let mut out = HashMap::with_capacity_and_hasher(reserve, S::default());
         for _ in 0..header.len {
             let key = K::decode(reader)?;
             let value = V::decode(reader)?;

@@ -184,7 +184,8 @@ impl Value {
             }
             TType::Map => {
                 let header = reader.read_map_begin()?;
-                let mut entries = Vec::with_capacity(header.len);
+                let reserve = header.key.reservable(header.value.reservable(header.len));
+                let mut entries = Vec::with_capacity(reserve);
                 for _ in 0..header.len {
                     let key = Value::decode(reader, header.key)?;
                     let value = Value::decode(reader, header.value)?;
@@ -233,7 +234,7 @@ fn decode_items<'a, R: ProtocolReader<'a>>(
     reader: &mut R,
     header: ListHeader,
 ) -> DecodeResult<Vec<Value>> {
-    let mut items = Vec::with_capacity(header.len);
+    let mut items = Vec::with_capacity(header.elem.reservable(header.len));
     for _ in 0..header.len {
         items.push(Value::decode(reader, header.elem)?);
     }
