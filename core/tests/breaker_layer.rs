@@ -46,6 +46,22 @@ fn to(addr: &str) -> Call {
     call
 }
 
+/// A service that answers while `healthy` is set and fails with a reset otherwise.
+fn healthy_while(
+    healthy: &Arc<AtomicBool>,
+) -> impl Service<Call, Response = Reply, Error = RpcError, Future: Send> + Clone {
+    let healthy = healthy.clone();
+    service_fn(move |_call: Call| {
+        let ok = healthy.load(SeqCst);
+        async move {
+            match ok {
+                true => Ok(reply()),
+                false => Err(reset()),
+            }
+        }
+    })
+}
+
 /// Every event emitted so far.
 fn drain(rx: &mut Receiver<Arc<Event>>) -> Vec<Arc<Event>> {
     std::iter::from_fn(|| rx.try_recv().ok()).collect()
@@ -80,19 +96,7 @@ async fn service_breaker_opens_probes_and_closes() {
     let bus = EventBus::new(1024);
     let mut rx = bus.subscribe();
     let healthy = Arc::new(AtomicBool::new(false));
-    let inner = service_fn({
-        let healthy = healthy.clone();
-        move |_call: Call| {
-            let ok = healthy.load(SeqCst);
-            async move {
-                if ok {
-                    Ok(reply())
-                } else {
-                    Err(reset())
-                }
-            }
-        }
-    });
+    let inner = healthy_while(&healthy);
     let layer = ServiceBreakerLayer::new(
         "frontend",
         "echo.svc",
@@ -334,19 +338,7 @@ async fn the_end_of_cooling_is_reported_when_it_happens() {
     let bus = EventBus::new(1024);
     let mut rx = bus.subscribe();
     let healthy = Arc::new(AtomicBool::new(false));
-    let inner = {
-        let healthy = healthy.clone();
-        service_fn(move |_call: Call| {
-            let ok = healthy.load(SeqCst);
-            async move {
-                if ok {
-                    Ok(reply())
-                } else {
-                    Err(reset())
-                }
-            }
-        })
-    };
+    let inner = healthy_while(&healthy);
     let config = BreakerConfig {
         half_open_successes: 1,
         ..BreakerConfig::default()

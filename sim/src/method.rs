@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use faultline_chaos::spec::chaos_mesh::{HttpChaosTarget, MethodFault};
-use faultline_core::echo::{self, EchoArgs, EchoResult, Response};
+use faultline_core::echo::{self, EchoArgs, EchoResult};
 use faultline_core::protocol::ApplicationException;
 use faultline_core::server::{CallContext, Router};
 
@@ -58,43 +58,38 @@ fn aborted(fault: &MethodFault) -> ApplicationException {
     )
 }
 
+/// Applies the faults of `active` that act on `target` to one message, in order: each
+/// holds it for its delay, then aborts the call or replaces the message.
+async fn apply(
+    active: &[MethodFault],
+    target: HttpChaosTarget,
+    message: &mut String,
+) -> Result<(), ApplicationException> {
+    for fault in active.iter().filter(|f| f.target == target) {
+        if let Some(delay) = fault.delay {
+            tokio::time::sleep(delay).await;
+        }
+        if fault.abort {
+            return Err(aborted(fault));
+        }
+        if let Some(body) = &fault.replace {
+            message.clone_from(body);
+        }
+    }
+    Ok(())
+}
+
 /// The echo service of `host`, with the method faults of `faults` applied.
 pub fn router(host: Arc<str>, faults: Arc<MethodFaults>) -> Router {
     Router::new().route(echo::METHOD, move |ctx: CallContext, mut args: EchoArgs| {
         let active = faults.on(&host, &ctx.method);
         async move {
-            for fault in active
-                .iter()
-                .filter(|f| f.target == HttpChaosTarget::Request)
-            {
-                if let Some(delay) = fault.delay {
-                    tokio::time::sleep(delay).await;
-                }
-                if fault.abort {
-                    return Err(aborted(fault));
-                }
-                if let Some(body) = &fault.replace {
-                    args.req.message = body.clone();
-                }
+            apply(&active, HttpChaosTarget::Request, &mut args.req.message).await?;
+            let mut reply = echo::echo(ctx, args).await?;
+            if let Some(response) = &mut reply.success {
+                apply(&active, HttpChaosTarget::Response, &mut response.message).await?;
             }
-            let mut message = echo::echo(ctx, args).await?.success.map(|r| r.message);
-            for fault in active
-                .iter()
-                .filter(|f| f.target == HttpChaosTarget::Response)
-            {
-                if let Some(delay) = fault.delay {
-                    tokio::time::sleep(delay).await;
-                }
-                if fault.abort {
-                    return Err(aborted(fault));
-                }
-                if let Some(body) = &fault.replace {
-                    message = Some(body.clone());
-                }
-            }
-            Ok(EchoResult {
-                success: message.map(|message| Response { message }),
-            })
+            Ok::<EchoResult, ApplicationException>(reply)
         }
     })
 }

@@ -178,11 +178,7 @@ impl Timeline {
     pub fn window(&self, from: Duration, to: Duration) -> Window {
         let first = from.as_secs() as usize;
         let last = (to.as_nanos().div_ceil(1_000_000_000) as usize).min(self.seconds.len());
-        let mut window = Window {
-            from,
-            to,
-            ..Window::default()
-        };
+        let mut window = Window::default();
         for second in self.seconds.get(first..last).unwrap_or_default() {
             window.add(second);
         }
@@ -190,35 +186,8 @@ impl Timeline {
     }
 }
 
-/// Seconds merged: what a clause is judged on.
-#[derive(Debug, Clone)]
-pub struct Window {
-    pub from: Duration,
-    pub to: Duration,
-    pub calls: u64,
-    pub outcomes: BTreeMap<Outcome, u64>,
-    pub latency: Histogram<u64>,
-    pub zones: BTreeMap<Arc<str>, ZoneSecond>,
-    pub attempts: u64,
-    pub client_calls: u64,
-    pub retries: u64,
-}
-
-impl Default for Window {
-    fn default() -> Self {
-        Self {
-            from: Duration::ZERO,
-            to: Duration::ZERO,
-            calls: 0,
-            outcomes: BTreeMap::new(),
-            latency: histogram(),
-            zones: BTreeMap::new(),
-            attempts: 0,
-            client_calls: 0,
-            retries: 0,
-        }
-    }
-}
+/// Seconds merged: what a clause is judged on (the same counts as one second).
+pub type Window = Second;
 
 impl Window {
     fn add(&mut self, second: &Second) {
