@@ -8,6 +8,12 @@
 //! as the chaos backends. One seed gives one trace ([`trace`] hashes it); [`sweep`] runs
 //! many seeds (in shards that merge), [`shrink`] cuts a failing run down to what still
 //! fails.
+//!
+//! What determinism needs from the build: nothing special. No `--cfg tokio_unstable` (which
+//! would seed tokio's per-runtime RNG): the only randomness tokio's current-thread
+//! scheduler has is the branch order of an unbiased `select!`, and every `select!` on the
+//! simulated path is `biased`. Tests check one trace per seed within a process
+//! (`tests/sim_scenarios.rs`) and across processes (`tests/sim_cli.rs`).
 
 pub mod checkers;
 pub mod faults;
