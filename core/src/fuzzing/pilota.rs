@@ -3,9 +3,9 @@
 //! accepted written back by pilota and read by faultline.
 //!
 //! The adapter reads and writes a `Value` through pilota's protocol traits, with the calls
-//! pilota-generated code makes and nothing else: no work-around for pilota's bugs (unlike
-//! `core/tests/peers/pilota.rs`, which works around cloudwego/pilota#371 to compare the
-//! rest). It stops at 64 levels of nesting (pilota has no depth limit, and the fuzzer must
+//! pilota-generated code makes and nothing else; the targets read with [`Fix371::AsShipped`]
+//! (no work-around for pilota's bugs), the interop tests (`core/tests/interop_rust.rs`)
+//! with [`Fix371::Restore`] to compare the rest. It stops at 64 levels of nesting (pilota has no depth limit, and the fuzzer must
 //! not overflow the stack). pilota does not bounds-check lengths (`Bytes::split_to`
 //! panics), so its panics are caught and are findings like any other disagreement.
 //!
@@ -66,6 +66,73 @@ pub const KNOWN: &[&str] = &[
 
 /// Deepest nesting the adapter reads.
 const MAX_DEPTH: usize = 64;
+
+/// Whether the reader works around cloudwego/pilota#371: pilota 0.13's
+/// `TCompactInputProtocol::read_struct_end` does not pop the field-id stack that
+/// `read_struct_begin` pushed, so a field read after a nested struct gets its delta applied
+/// to the inner struct's last id. `Restore` calls the protocol's own `struct_end_len()`
+/// after `read_struct_end()`, which pops and restores (the interop tests compare the rest
+/// that way); `AsShipped` keeps the bug (the fuzz targets find it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fix371 {
+    Restore,
+    AsShipped,
+}
+
+fn with_output(
+    f: impl FnOnce(&mut BytesMut) -> Result<(), ThriftException>,
+) -> Result<Vec<u8>, ThriftException> {
+    let mut out = BytesMut::new();
+    f(&mut out)?;
+    Ok(out.to_vec())
+}
+
+fn check_consumed<T>(rest: &Bytes, t: T) -> Result<T, ThriftException> {
+    match rest.is_empty() {
+        true => Ok(t),
+        false => Err(invalid(&format!("{} trailing bytes", rest.len()))),
+    }
+}
+
+/// pilota's encoding of `v`.
+pub fn encode(v: &Value, proto: Proto) -> Result<Vec<u8>, ThriftException> {
+    with_output(|out| match proto {
+        Proto::Binary => write_value(v, &mut TBinaryProtocol::new(out, false)),
+        Proto::Compact => write_value(v, &mut TCompactOutputProtocol::new(out, false)),
+    })
+}
+
+/// pilota's decoding of one value of type `t` filling all of `bytes`.
+pub fn decode(bytes: &[u8], t: TType, proto: Proto, fix: Fix371) -> Result<Value, ThriftException> {
+    let mut rest = Bytes::copy_from_slice(bytes);
+    let v = match proto {
+        Proto::Binary => read_value(&mut TBinaryProtocol::new(&mut rest, false), t, fix, 0)?,
+        Proto::Compact => read_value(&mut TCompactInputProtocol::new(&mut rest), t, fix, 0)?,
+    };
+    check_consumed(&rest, v)
+}
+
+/// pilota's encoding of a message.
+pub fn encode_message(m: &Message<Value>, proto: Proto) -> Result<Vec<u8>, ThriftException> {
+    with_output(|out| match proto {
+        Proto::Binary => write_message(m, &mut TBinaryProtocol::new(out, false)),
+        Proto::Compact => write_message(m, &mut TCompactOutputProtocol::new(out, false)),
+    })
+}
+
+/// pilota's decoding of a message filling all of `bytes` (Binary: strict header only).
+pub fn decode_message(
+    bytes: &[u8],
+    proto: Proto,
+    fix: Fix371,
+) -> Result<Message<Value>, ThriftException> {
+    let mut rest = Bytes::copy_from_slice(bytes);
+    let m = match proto {
+        Proto::Binary => read_message(&mut TBinaryProtocol::new(&mut rest, false), fix)?,
+        Proto::Compact => read_message(&mut TCompactInputProtocol::new(&mut rest), fix)?,
+    };
+    check_consumed(&rest, m)
+}
 
 /// What faultline and pilota disagreed on.
 #[derive(Debug)]
@@ -191,7 +258,7 @@ fn invalid(message: &str) -> ThriftException {
     new_protocol_exception(ProtocolExceptionKind::InvalidData, message.to_owned())
 }
 
-fn to_ttype(t: TType) -> PType {
+pub fn to_ttype(t: TType) -> PType {
     match t {
         TType::Stop => PType::Stop,
         TType::Void => PType::Void,
@@ -210,7 +277,7 @@ fn to_ttype(t: TType) -> PType {
     }
 }
 
-fn from_ttype(t: PType) -> TType {
+pub fn from_ttype(t: PType) -> TType {
     match t {
         PType::Stop => TType::Stop,
         PType::Void => TType::Void,
@@ -229,7 +296,7 @@ fn from_ttype(t: PType) -> TType {
     }
 }
 
-fn to_message_type(k: MessageType) -> TMessageType {
+pub fn to_message_type(k: MessageType) -> TMessageType {
     match k {
         MessageType::Call => TMessageType::Call,
         MessageType::Reply => TMessageType::Reply,
@@ -238,7 +305,7 @@ fn to_message_type(k: MessageType) -> TMessageType {
     }
 }
 
-fn from_message_type(k: TMessageType) -> MessageType {
+pub fn from_message_type(k: TMessageType) -> MessageType {
     match k {
         TMessageType::Call => MessageType::Call,
         TMessageType::Reply => MessageType::Reply,
@@ -250,7 +317,7 @@ fn from_message_type(k: TMessageType) -> MessageType {
 static VALUE_IDENT: TStructIdentifier = TStructIdentifier { name: "Value" };
 
 /// Writes `v` through pilota's protocol, with the calls pilota-generated `encode` makes.
-fn write_value<P: TOutputProtocol>(v: &Value, o: &mut P) -> Result<(), ThriftException> {
+pub fn write_value<P: TOutputProtocol>(v: &Value, o: &mut P) -> Result<(), ThriftException> {
     match v {
         Value::Bool(b) => o.write_bool(*b),
         Value::Byte(b) => o.write_i8(*b),
@@ -299,10 +366,12 @@ fn write_value<P: TOutputProtocol>(v: &Value, o: &mut P) -> Result<(), ThriftExc
     }
 }
 
-/// Reads one value of type `t` through pilota's protocol, `depth` levels down.
-fn read_value<P: TInputProtocol>(
+/// Reads one value of type `t` through pilota's protocol, `depth` levels down, working
+/// around cloudwego/pilota#371 or not as `fix` says.
+pub fn read_value<P: TInputProtocol>(
     i: &mut P,
     t: TType,
+    fix: Fix371,
     depth: usize,
 ) -> Result<Value, ThriftException> {
     let nested = matches!(t, TType::Struct | TType::List | TType::Set | TType::Map);
@@ -327,24 +396,27 @@ fn read_value<P: TInputProtocol>(
                     break;
                 }
                 let id = f.id.ok_or_else(|| invalid("field without id"))?;
-                let value = read_value(i, from_ttype(f.field_type), depth + 1)?;
+                let value = read_value(i, from_ttype(f.field_type), fix, depth + 1)?;
                 i.read_field_end()?;
                 fields.push(Field { id, value });
             }
             i.read_struct_end()?;
+            if fix == Fix371::Restore {
+                i.struct_end_len();
+            }
             Value::Struct(fields)
         }
         TType::List => {
             let h = i.read_list_begin()?;
             let elem = from_ttype(h.element_type);
-            let items = read_items(i, elem, h.size, depth)?;
+            let items = read_items(i, elem, h.size, fix, depth)?;
             i.read_list_end()?;
             Value::List { elem, items }
         }
         TType::Set => {
             let h = i.read_set_begin()?;
             let elem = from_ttype(h.element_type);
-            let items = read_items(i, elem, h.size, depth)?;
+            let items = read_items(i, elem, h.size, fix, depth)?;
             i.read_set_end()?;
             Value::Set { elem, items }
         }
@@ -358,8 +430,8 @@ fn read_value<P: TInputProtocol>(
             };
             let mut entries = Vec::new();
             for _ in 0..h.size {
-                let k = read_value(i, key, depth + 1)?;
-                let v = read_value(i, value, depth + 1)?;
+                let k = read_value(i, key, fix, depth + 1)?;
+                let v = read_value(i, value, fix, depth + 1)?;
                 entries.push((k, v));
             }
             i.read_map_end()?;
@@ -377,23 +449,27 @@ fn read_items<P: TInputProtocol>(
     i: &mut P,
     elem: TType,
     size: usize,
+    fix: Fix371,
     depth: usize,
 ) -> Result<Vec<Value>, ThriftException> {
     let mut items = Vec::new();
     for _ in 0..size {
-        items.push(read_value(i, elem, depth + 1)?);
+        items.push(read_value(i, elem, fix, depth + 1)?);
     }
     Ok(items)
 }
 
-fn read_message<P: TInputProtocol>(i: &mut P) -> Result<Message<Value>, ThriftException> {
+pub fn read_message<P: TInputProtocol>(
+    i: &mut P,
+    fix: Fix371,
+) -> Result<Message<Value>, ThriftException> {
     let h = i.read_message_begin()?;
     // pilota's Binary and Compact readers build the name with
     // `FastStr::from_bytes_unchecked`: a name that is not UTF-8 is a finding, reported as
     // a panic before anything reads it as a `str`.
     let name = String::from_utf8(h.name.as_bytes().to_vec())
         .unwrap_or_else(|_| panic!("pilota made a message name that is not UTF-8"));
-    let body = read_value(i, TType::Struct, 0)?;
+    let body = read_value(i, TType::Struct, fix, 0)?;
     i.read_message_end()?;
     Ok(Message {
         header: MessageHeader {
@@ -405,7 +481,10 @@ fn read_message<P: TInputProtocol>(i: &mut P) -> Result<Message<Value>, ThriftEx
     })
 }
 
-fn write_message<P: TOutputProtocol>(m: &Message<Value>, o: &mut P) -> Result<(), ThriftException> {
+pub fn write_message<P: TOutputProtocol>(
+    m: &Message<Value>,
+    o: &mut P,
+) -> Result<(), ThriftException> {
     o.write_message_begin(&TMessageIdentifier::new(
         FastStr::new(&m.header.name),
         to_message_type(m.header.kind),
@@ -427,8 +506,18 @@ pub trait Peer: Sized + PartialEq + std::fmt::Debug {
 impl Peer for Value {
     fn pilota_read(proto: Proto, bytes: &mut Bytes) -> Result<Self, ThriftException> {
         match proto {
-            Proto::Binary => read_value(&mut TBinaryProtocol::new(bytes, false), TType::Struct, 0),
-            Proto::Compact => read_value(&mut TCompactInputProtocol::new(bytes), TType::Struct, 0),
+            Proto::Binary => read_value(
+                &mut TBinaryProtocol::new(bytes, false),
+                TType::Struct,
+                Fix371::AsShipped,
+                0,
+            ),
+            Proto::Compact => read_value(
+                &mut TCompactInputProtocol::new(bytes),
+                TType::Struct,
+                Fix371::AsShipped,
+                0,
+            ),
         }
     }
 
@@ -449,8 +538,12 @@ impl Peer for Value {
 impl Peer for Message<Value> {
     fn pilota_read(proto: Proto, bytes: &mut Bytes) -> Result<Self, ThriftException> {
         match proto {
-            Proto::Binary => read_message(&mut TBinaryProtocol::new(bytes, false)),
-            Proto::Compact => read_message(&mut TCompactInputProtocol::new(bytes)),
+            Proto::Binary => {
+                read_message(&mut TBinaryProtocol::new(bytes, false), Fix371::AsShipped)
+            }
+            Proto::Compact => {
+                read_message(&mut TCompactInputProtocol::new(bytes), Fix371::AsShipped)
+            }
         }
     }
 
