@@ -14,10 +14,9 @@
 //! Calibration (`scripts/kernel-loss.sh`, BENCHMARKS.md): with nftables dropping 1.2 % of a
 //! loopback port's packets, the exclusive pool's p99 is ~209 ms in the kernel and ~202 ms
 //! in the model (tail losses waiting for the probe). A multiplexed connection at 1,000
-//! calls/s gives 112-191 ms in the kernel but ~4.5 ms in the model: on loopback a segment
-//! is rarely followed by another one in flight, and the kernel seems to repair by the
-//! probe where the model assumes fast retransmit. That rule is optimistic for sparse
-//! connections; it is the open question of this model.
+//! calls/s gives 112-191 ms in the kernel but ~4.5 ms in the model, although the kernel's
+//! counters show fast retransmit repaired its losses, as the model assumes: the extra wait
+//! is most likely in faultline's multiplexed path, not in TCP, and is being traced.
 
 use std::time::Duration;
 
