@@ -14,9 +14,10 @@
 //! Calibration (`scripts/kernel-loss.sh`, BENCHMARKS.md): with nftables dropping 1.2 % of a
 //! loopback port's packets, the exclusive pool's p99 is ~209 ms in the kernel and ~202 ms
 //! in the model (tail losses waiting for the probe). A multiplexed connection at 1,000
-//! calls/s gives 112-191 ms in the kernel but ~4.5 ms in the model, although the kernel's
-//! counters show fast retransmit repaired its losses, as the model assumes: the extra wait
-//! is most likely in faultline's multiplexed path, not in TCP, and is being traced.
+//! calls/s gives 112-191 ms in the kernel (a raw TCP echo too: the kernel's doing) but
+//! ~4.5 ms in the model: on such a sparse connection the kernel's retransmission comes
+//! 100-200 ms after the loss even when it counts it as fast. The fast-repair rule below is
+//! optimistic there; modelling the kernel's delay is the open question of this model.
 
 use std::time::Duration;
 
