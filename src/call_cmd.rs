@@ -184,29 +184,20 @@ async fn load(args: &CallArgs, client: EchoClient, qps: u32, duration: Duration)
     probe::run(client, &load, &probe, |_, _| ControlFlow::Continue(())).await;
     let window = probe.timeline().window(Duration::ZERO, duration);
     print_summary(&window);
-    let answered = window.outcomes.iter().filter(|(o, _)| o.answered());
-    match answered.map(|(_, n)| n).sum::<u64>() == window.calls {
+    match window.count(Outcome::answered) == window.calls {
         true => ExitCode::SUCCESS,
         false => ExitCode::from(1),
     }
 }
 
 fn print_summary(window: &Window) {
-    let count = |pick: fn(&Outcome) -> bool| -> u64 {
-        window
-            .outcomes
-            .iter()
-            .filter(|(o, _)| pick(o))
-            .map(|(_, n)| n)
-            .sum()
-    };
-    let errors = count(|o| matches!(o, Outcome::Error(_)));
+    let errors = window.count(|o| matches!(o, Outcome::Error(_)));
     println!(
         "calls {}  ok {}  errors {errors}  fallbacks {}  dropped {}",
         window.calls,
-        count(|o| o.answered()),
-        count(|o| *o == Outcome::Fallback),
-        count(|o| *o == Outcome::Dropped)
+        window.count(Outcome::answered),
+        window.count(|o| o == Outcome::Fallback),
+        window.count(|o| o == Outcome::Dropped)
     );
     for (outcome, n) in &window.outcomes {
         if let Outcome::Error(kind) = outcome {

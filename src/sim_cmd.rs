@@ -21,6 +21,7 @@ use faultline_chaos::report::{self, text};
 use faultline_chaos::spec::experiment::Experiment;
 use faultline_chaos::spec::load::load_file;
 use faultline_chaos::spec::located::Document;
+use faultline_sim::run::replay_command;
 use faultline_sim::sweep::{self, SweepResults};
 use faultline_sim::{RunOptions, TimeScale};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -256,14 +257,6 @@ fn run_cmd(common: &Common, seed: u64, output: &Output, check: bool) -> ExitCode
     }
 }
 
-fn replay_command(file: &Path, seed: u64, scale: TimeScale) -> String {
-    format!(
-        "faultline sim replay {} --seed {seed} --time-scale {}",
-        file.display(),
-        scale.factor()
-    )
-}
-
 fn sweep_cmd(args: &SweepArgs) -> ExitCode {
     let (experiment, document, scale) = match load(&args.common) {
         Ok(loaded) => loaded,
@@ -311,7 +304,7 @@ fn sweep_cmd(args: &SweepArgs) -> ExitCode {
                     result.seed,
                     result.verdict,
                     result.failures.join("; "),
-                    replay_command(&args.common.file, result.seed, scale)
+                    replay_command(&args.common.file, result.seed, Some(scale))
                 ));
                 bar.set_message(format!("{n} failed"));
             }
@@ -436,6 +429,6 @@ fn shrink_cmd(args: &ShrinkArgs) -> ExitCode {
         shrunk.steps.len(),
         out.display()
     );
-    println!("  {}", replay_command(&out, args.seed, scale));
+    println!("  {}", replay_command(&out, args.seed, Some(scale)));
     ExitCode::from(1)
 }

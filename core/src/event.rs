@@ -393,10 +393,6 @@ impl EventBus {
         )
     }
 
-    pub fn origin(&self) -> &Arc<Origin> {
-        &self.shared.origin
-    }
-
     /// Whether anyone reads the events (a sink, or a subscriber still listening).
     pub fn is_observed(&self) -> bool {
         self.shared.sink.is_some() || self.live().is_some()
@@ -413,15 +409,17 @@ impl EventBus {
 
     /// Publishes an event of no one call; free when nobody listens.
     pub fn emit(&self, kind: EventKind) {
-        self.publish(None, kind);
+        self.emit_with(None, kind);
     }
 
     /// Publishes an event of `call`; free when nobody listens.
     pub fn emit_for(&self, call: CallRef, kind: EventKind) {
-        self.publish(Some(call), kind);
+        self.emit_with(Some(call), kind);
     }
 
-    fn publish(&self, call: Option<CallRef>, kind: EventKind) {
+    /// Publishes an event of `call`, when it is known to belong to one; free when nobody
+    /// listens.
+    pub fn emit_with(&self, call: Option<CallRef>, kind: EventKind) {
         let live = self.live();
         if live.is_none() && self.shared.sink.is_none() {
             return;

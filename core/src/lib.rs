@@ -10,8 +10,8 @@
 //! stack: deadline, retry, backup requests, fallback), `lb` (discovery, balancers and the
 //! load-balancing layer), `route` (the traffic-coloring route table), `metrics` (the event
 //! stream as Prometheus series with OpenTelemetry names), `net` (the transport seam: tokio
-//! TCP or turmoil), `rng` (the seeded generator behind every random choice), `transport` (frames on a byte stream), `server`, and `echo` (the
-//! example service).
+//! TCP or turmoil), `rng` (the seeded generator behind every random choice), `transport`
+//! (frames on a byte stream), `server`, and `echo` (the example service).
 //!
 //! With the `fuzzing` feature, `fuzzing` holds the fuzz targets' bodies, their generators
 //! and seed corpus, and the Apache `thrift` crate adapter (see FUZZING.md).

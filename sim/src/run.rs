@@ -17,7 +17,7 @@ use faultline_chaos::hypothesis::AbortMonitor;
 use faultline_chaos::plan::{self, Backend, PlanOptions, PROBE_NAME};
 use faultline_chaos::probe::{self, Load, ProbeHandle, Timeline};
 use faultline_chaos::report::{Report, ReportInput};
-use faultline_chaos::spec::experiment::{Experiment, ExperimentSpec};
+use faultline_chaos::spec::experiment::{Experiment, ExperimentSpec, InstanceSpec};
 use faultline_chaos::spec::located::{Document, SpecError};
 use faultline_core::client::{Client, EchoClient};
 use faultline_core::config::{duration, FieldErrors, Validate};
@@ -115,7 +115,7 @@ pub fn run(
     let mut hosts: Vec<String> = instances.iter().map(|i| i.name.clone()).collect();
     hosts.push(PROBE_NAME.to_owned());
     let links = Links::new(
-        topology(spec, &caller_zone, scale),
+        topology(spec, &instances, &caller_zone, scale),
         scale,
         options.seed ^ 0x51a7,
     );
@@ -229,17 +229,10 @@ pub fn run(
     };
     let mut notes = model_notes(spec, scale);
     notes.extend(schedule.notes);
-    let replay = options.file.as_ref().map(|file| {
-        format!(
-            "faultline sim replay {} --seed {}{}",
-            shell_word(file),
-            options.seed,
-            match options.scale {
-                Some(scale) => format!(" --time-scale {}", scale.factor()),
-                None => String::new(),
-            }
-        )
-    });
+    let replay = options
+        .file
+        .as_ref()
+        .map(|file| replay_command(file, options.seed, options.scale));
     let report = Report::build(ReportInput {
         experiment: &name,
         spec,
@@ -333,8 +326,12 @@ fn apply(sim: &mut turmoil::Sim<'_>, world: &World<'_>, action: &Action) {
 }
 
 /// The link model's view of the topology, at `scale`.
-fn topology(spec: &ExperimentSpec, caller_zone: &str, scale: TimeScale) -> link::Topology {
-    let instances = spec.topology.instances(&spec.target.service);
+fn topology(
+    spec: &ExperimentSpec,
+    instances: &[InstanceSpec],
+    caller_zone: &str,
+    scale: TimeScale,
+) -> link::Topology {
     let mut zone_of: std::collections::BTreeMap<String, String> = instances
         .iter()
         .map(|i| (i.name.clone(), i.zone.clone()))
@@ -346,7 +343,7 @@ fn topology(spec: &ExperimentSpec, caller_zone: &str, scale: TimeScale) -> link:
     let latency = &spec.topology.latency;
     link::Topology {
         zone_of,
-        servers: instances.into_iter().map(|i| i.name).collect(),
+        servers: instances.iter().map(|i| i.name.clone()).collect(),
         within: fit(&latency.within_zone),
         across: fit(&latency.across_zones),
         rtt_within: latency.within_zone.mean,
@@ -392,6 +389,16 @@ fn model_notes(spec: &ExperimentSpec, scale: TimeScale) -> Vec<String> {
         duration::format(faults::RESTART_DELAY)
     ));
     notes
+}
+
+/// The command that reruns seed `seed` of the experiment in `file` (at `scale` when one
+/// was asked for; else the experiment's own).
+pub fn replay_command(file: &Path, seed: u64, scale: Option<TimeScale>) -> String {
+    let scale = scale.map_or(String::new(), |s| format!(" --time-scale {}", s.factor()));
+    format!(
+        "faultline sim replay {} --seed {seed}{scale}",
+        shell_word(file)
+    )
 }
 
 /// `path` as one shell word.

@@ -87,15 +87,12 @@ impl TimeScale {
     /// A config with every duration scaled and every per-second count divided.
     pub fn config<T: Serialize + DeserializeOwned>(self, config: &T) -> T {
         let mut value = serde_json::to_value(config).expect("config types serialize");
-        self.walk(&mut value);
+        self.walk(&mut value, faultline_core::config::MAX_DURATION);
         serde_json::from_value(value).expect("a scaled config reads back")
     }
 
-    fn walk(self, value: &mut Value) {
-        self.walk_capped(value, faultline_core::config::MAX_DURATION);
-    }
-
-    fn walk_capped(self, value: &mut Value, cap: Duration) {
+    /// Scales the durations in `value`, none beyond `cap` (unless already beyond it).
+    fn walk(self, value: &mut Value, cap: Duration) {
         match value {
             Value::Object(map) => {
                 for (key, field) in map.iter_mut() {
@@ -112,10 +109,10 @@ impl TimeScale {
                         .iter()
                         .find(|(name, _)| name == key)
                         .map(|(_, cap)| *cap);
-                    self.walk_capped(field, cap.unwrap_or(faultline_core::config::MAX_DURATION));
+                    self.walk(field, cap.unwrap_or(faultline_core::config::MAX_DURATION));
                 }
             }
-            Value::Array(items) => items.iter_mut().for_each(|item| self.walk(item)),
+            Value::Array(items) => items.iter_mut().for_each(|item| self.walk(item, cap)),
             Value::String(text) => {
                 if let Ok(d) = duration::parse(text) {
                     let scaled = self.duration(d).min(cap.max(d));

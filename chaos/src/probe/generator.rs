@@ -114,11 +114,6 @@ impl ProbeHandle {
             .map(|d| d / self.scale)
     }
 
-    /// When measurement starts, on the probe's clock.
-    pub fn measured_from(&self) -> Instant {
-        self.measured_from
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, Timeline> {
         self.timeline.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -153,7 +148,8 @@ pub async fn run(
         let due = probe.origin + load.due(k);
         tokio::time::sleep_until(due).await;
         while calls.try_join_next().is_some() {}
-        if let Some(offset) = probe.offset(due) {
+        let measured = probe.offset(due);
+        if let Some(offset) = measured {
             if offset.as_secs() >= next_second {
                 let ended = next_second - 1;
                 next_second = offset.as_secs() + 1;
@@ -162,7 +158,6 @@ pub async fn run(
                 }
             }
         }
-        let measured = probe.offset(due);
         if in_flight.load(Ordering::Relaxed) >= load.max_in_flight {
             if let Some(offset) = measured {
                 probe.record(&Sample {

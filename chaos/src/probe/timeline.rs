@@ -213,7 +213,8 @@ impl Window {
         self.retries += second.retries;
     }
 
-    fn count(&self, pick: impl Fn(Outcome) -> bool) -> u64 {
+    /// The calls whose outcome `pick` accepts.
+    pub fn count(&self, pick: impl Fn(Outcome) -> bool) -> u64 {
         self.outcomes
             .iter()
             .filter(|(o, _)| pick(**o))

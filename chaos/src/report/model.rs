@@ -276,13 +276,6 @@ fn series(timeline: &Timeline, measured: Duration) -> Vec<SecondRow> {
         .take(seconds)
         .enumerate()
         .map(|(i, s)| {
-            let count = |pick: fn(&Outcome) -> bool| -> u64 {
-                s.outcomes
-                    .iter()
-                    .filter(|(o, _)| pick(o))
-                    .map(|(_, n)| n)
-                    .sum()
-            };
             let q = |q: f64| match s.latency.is_empty() {
                 true => 0,
                 false => s.latency.value_at_quantile(q),
@@ -290,10 +283,10 @@ fn series(timeline: &Timeline, measured: Duration) -> Vec<SecondRow> {
             SecondRow {
                 second: i as u64,
                 calls: s.calls,
-                ok: count(|o| *o == Outcome::Ok),
-                fallbacks: count(|o| *o == Outcome::Fallback),
-                errors: count(|o| matches!(o, Outcome::Error(_))),
-                dropped: count(|o| *o == Outcome::Dropped),
+                ok: s.count(|o| o == Outcome::Ok),
+                fallbacks: s.count(|o| o == Outcome::Fallback),
+                errors: s.count(|o| matches!(o, Outcome::Error(_))),
+                dropped: s.count(|o| o == Outcome::Dropped),
                 p50_us: q(0.5),
                 p90_us: q(0.9),
                 p99_us: q(0.99),

@@ -13,8 +13,9 @@
 //!   breaker trips to OPEN (only a failure can trip it, as in Kitex).
 //! - OPEN refuses until its cooling time has passed; then `end_cooling` (called by the
 //!   layers' timer when the cooling ends) or the first `admit` after it, whichever comes
-//!   first, moves it to HALF_OPEN (an `admit` doing so is the first probe). Cooling is `cooling_base * 2^(trips - 1)`, capped,
-//!   where `trips` counts trips since the breaker was last CLOSED.
+//!   first, moves it to HALF_OPEN (an `admit` doing so is the first probe). Cooling is
+//!   `cooling_base * 2^(trips - 1)`, capped, where `trips` counts trips since the breaker
+//!   was last CLOSED.
 //! - HALF_OPEN admits at most `half_open_probes` probes in flight. `half_open_successes`
 //!   successful probes close it (the window starts empty); one failed probe re-opens it.
 //! - A permit is only good in the state (and half-open period) that issued it: an outcome

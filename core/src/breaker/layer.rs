@@ -12,8 +12,9 @@
 //! breaker's lock-free admit and record. Time is `tokio::time::Instant` since the event bus's
 //! epoch, so paused tokio time and turmoil drive the breakers, and breaker times line up
 //! with event times. When a breaker opens, a timer on the caller's runtime moves it to
-//! HALF_OPEN and reports it when the cooling ends. An admitted call's permit is held by a guard: a call that finishes
-//! records its outcome, a call dropped unfinished (cancelled) releases its permit.
+//! HALF_OPEN and reports it when the cooling ends. An admitted call's permit is held by a
+//! guard: a call that finishes records its outcome, a call dropped unfinished (cancelled)
+//! releases its permit.
 //!
 //! Instance breakers follow discovery (`lb::Membership`): when the instance list changes,
 //! the first call after it drops the breakers of the addresses no longer listed (one
@@ -130,10 +131,7 @@ impl Entry {
             samples: t.samples,
             error_rate: t.error_rate,
         };
-        match call {
-            Some(call) => self.events.emit_for(call, kind),
-            None => self.events.emit(kind),
-        }
+        self.events.emit_with(call, kind);
         if t.to == BreakerState::Open {
             self.end_cooling_on_time();
         }

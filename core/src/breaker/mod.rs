@@ -24,8 +24,8 @@
 //! An open instance breaker refuses with `BreakerOpen(Instance)` without touching the
 //! network; the balancer counts that against the instance's health, and failure retry may
 //! send the call to another instance, without spending the retry budget (nothing was
-//! sent). An open service breaker refuses with `BreakerOpen(Service)`, which retry does not resend (`RetryDenial::ServiceBreakerOpen`:
-//! the retry would meet the same breaker). When discovery drops an instance, an instance
+//! sent). An open service breaker refuses with `BreakerOpen(Service)`, which retry does
+//! not resend (`RetryDenial::ServiceBreakerOpen`: the retry would meet the same breaker). When discovery drops an instance, an instance
 //! breaker layer built with `InstanceBreakerLayer::with_discovery` drops its breaker on
 //! the next call; re-added, the instance starts with a closed breaker.
 

@@ -4,8 +4,9 @@
 //! picker; the picker chooses; the layer sets `Call::target`, emits
 //! `EventKind::BalancerPick`, calls the inner service (instance breaker, then connection
 //! pool), reports the latency (on `tokio::time`, so virtual under turmoil and paused
-//! tests) and outcome back to the same picker, and emits `EventKind::AttemptFinished`. No instance to choose (an empty list, every
-//! weight zero) is `RpcError::NoInstance`, without calling the inner service.
+//! tests) and outcome back to the same picker, and emits `EventKind::AttemptFinished`. No
+//! instance to choose (an empty list, every weight zero) is `RpcError::NoInstance`,
+//! without calling the inner service.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -123,22 +124,11 @@ where
                 },
             );
         }
-        let finished = self.events.clone().map(|events| {
-            let method = call.method.clone();
-            let instance = instance.clone();
-            move |latency, error: Option<&RpcError>| {
-                events.emit_for(
-                    attempt,
-                    EventKind::AttemptFinished {
-                        method,
-                        instance: instance.addr.clone(),
-                        zone: instance.zone.clone(),
-                        latency,
-                        error: error.map(RpcError::kind),
-                    },
-                )
-            }
-        });
+        // What `AttemptFinished` needs, taken only when someone listens.
+        let observed = self
+            .events
+            .clone()
+            .map(|events| (events, call.method.clone(), instance.clone()));
         call.target = Some(instance);
         let start = Instant::now();
         let reply = self.inner.call(call);
@@ -147,8 +137,15 @@ where
             let latency = start.elapsed();
             let error = result.as_ref().err();
             picker.feedback(index, Feedback { latency, error });
-            if let Some(finished) = finished {
-                finished(latency, error);
+            if let Some((events, method, instance)) = observed {
+                let kind = EventKind::AttemptFinished {
+                    method,
+                    instance: instance.addr.clone(),
+                    zone: instance.zone.clone(),
+                    latency,
+                    error: error.map(RpcError::kind),
+                };
+                events.emit_for(attempt, kind);
             }
             result
         })

@@ -9,7 +9,8 @@
 //! Balancers, one file each: [`WeightedRoundRobin`] (the default, smooth WRR as nginx and
 //! Kitex do it), [`WeightedRandom`], [`ConsistentHash`] (stable across runs and processes),
 //! [`P2c`] (power of two choices by EWMA latency) and [`ZoneAware`]. Everything random
-//! draws from a [`SplitMix64`](crate::rng::SplitMix64) seeded by the caller, so a simulation replays by seed.
+//! draws from a [`SplitMix64`](crate::rng::SplitMix64) seeded by the caller, so a
+//! simulation replays by seed.
 //!
 //! Why not tower's `balance::p2c`: it balances over a `Discover` of per-endpoint services
 //! and chooses the endpoint in `poll_ready`, before it sees the request. Kitex semantics

@@ -9,6 +9,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt;
@@ -41,6 +42,8 @@ struct Call {
     received: Instant,
     /// The client's call and attempt, when it sent `event::CALL_HEADER`.
     call_ref: Option<CallRef>,
+    /// The RPCTimeout the request carried.
+    budget: Option<Duration>,
 }
 
 /// How a request ended.
@@ -63,9 +66,11 @@ pub(super) async fn start_call(
     let frame = reader.decode(&bytes)?;
     let (method, kind, seq_id, body_at) = read_envelope(&frame, shared.limits)?;
     let body_end = frame.payload_offset + frame.payload.len();
+    let framing = Framing::of(&frame);
     let call = Call {
         shared: shared.clone(),
-        framing: Framing::of(&frame),
+        budget: framing.rpc_timeout(),
+        framing,
         method,
         kind,
         seq_id,
@@ -153,7 +158,7 @@ impl Call {
                 RpcErrorKind::Protocol,
             );
         }
-        let budget = self.framing.rpc_timeout();
+        let budget = self.budget;
         let deadline = budget.map(|b| self.received + b);
         let ctx = CallContext {
             method: self.method.clone(),
@@ -255,15 +260,12 @@ impl Call {
             error,
             fallback: false,
             duration: self.received.elapsed(),
-            budget: self.framing.rpc_timeout(),
+            budget: self.budget,
         });
     }
 
     fn emit(&self, kind: EventKind) {
-        match self.call_ref {
-            Some(call) => self.shared.events.emit_for(call, kind),
-            None => self.shared.events.emit(kind),
-        }
+        self.shared.events.emit_with(self.call_ref, kind);
     }
 
     fn exception(
