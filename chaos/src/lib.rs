@@ -4,10 +4,11 @@
 //! faultline `Experiment`) read as multi-document YAML, with every error naming its file,
 //! line and column; its Chaos Mesh objects ([`spec::chaos_mesh`]) are typed from Chaos
 //! Mesh's CRDs and validated by its rules. [`plan`] turns an experiment into a timeline per
-//! backend. What every backend shares: the [`probe`] (open-loop load through the real
+//! backend and [`faults`] into timed actions on hosts. What every backend shares: the [`probe`] (open-loop load through the real
 //! client stack, per-second timeline), the [`hypothesis`] (clauses judged on the timeline,
 //! abort conditions) and the [`report`] (one type, JSON and HTML).
 
+pub mod faults;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod hypothesis;

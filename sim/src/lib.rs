@@ -2,8 +2,8 @@
 //!
 //! The same experiment files as `faultline chaos run`, run with the real server and the
 //! real client stack on turmoil's simulated network: [`run`] maps the topology to hosts,
-//! the faults to actions ([`faults`]) on the servers' methods ([`method`]), on the link
-//! model ([`link`], [`tcp_loss`], [`latency`]) and on turmoil, scales time below a tick when the experiment needs it
+//! the faults' actions ([`faults`]) to the servers' methods ([`method`]), the link model
+//! ([`link`]) and turmoil, scales time below a tick when the experiment needs it
 //! ([`scale`]), holds every event to the [`checkers`], and returns the same report type
 //! as the chaos backends. One seed gives one trace ([`trace`] hashes it); [`sweep`] runs
 //! many seeds (in shards that merge), [`shrink`] cuts a failing run down to what still
@@ -17,7 +17,6 @@
 
 pub mod checkers;
 pub mod faults;
-pub mod latency;
 pub mod link;
 pub mod method;
 pub mod net;
@@ -25,7 +24,6 @@ pub mod run;
 pub mod scale;
 pub mod shrink;
 pub mod sweep;
-pub mod tcp_loss;
 pub mod trace;
 
 pub use run::{run, RunError, RunOptions, RunOutcome};

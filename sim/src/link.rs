@@ -2,7 +2,7 @@
 //!
 //! Every chunk of bytes a host reads from a peer passes [`Links::arrival`], which says how
 //! much later than turmoil delivered it the reader may see it, and whether it was lost
-//! (then [`crate::tcp_loss`] says when TCP repairs it). Per directed link (peer -> reader):
+//! (then `faultline_chaos::faults::tcp_loss` says when TCP repairs it). Per directed link (peer -> reader):
 //! - the topology's latency: a draw from the within-zone or across-zone distribution on
 //!   chunks a server reads from the probe (the request direction carries the whole round
 //!   trip's extra time; replies come back in turmoil's one tick);
@@ -22,40 +22,10 @@ use std::time::Duration;
 
 use faultline_core::rng::SplitMix64;
 
-use crate::latency::Ticks;
 use crate::scale::TimeScale;
-use crate::tcp_loss::{self, unit};
-
-/// What a rule does to the bytes of a link.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
-    /// netem's delay: `latency` plus a uniform draw in `±jitter`, each draw
-    /// `correlation` (0..=1) of the previous one.
-    Delay {
-        latency: Duration,
-        jitter: Duration,
-        correlation: f64,
-    },
-    /// A segment is lost with probability `probability`, then repaired by TCP.
-    Loss { probability: f64 },
-    /// At most `bytes_per_second` pass.
-    Bandwidth { bytes_per_second: f64 },
-}
-
-/// An effect on the links from any of `from` to any of `to` (every host when `None`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Rule {
-    pub fault: String,
-    pub from: BTreeSet<String>,
-    pub to: Option<BTreeSet<String>>,
-    pub effect: Effect,
-}
-
-impl Rule {
-    fn covers(&self, src: &str, dst: &str) -> bool {
-        self.from.contains(src) && self.to.as_ref().is_none_or(|to| to.contains(dst))
-    }
-}
+use faultline_chaos::faults::latency::Fitted;
+use faultline_chaos::faults::tcp_loss::{self, unit};
+use faultline_chaos::faults::{Effect, Rule};
 
 /// What became of a chunk: how long after its arrival the reader may have it, and
 /// whether it was lost (then `delay` is the tail repair, which a later chunk may cut
@@ -81,8 +51,8 @@ struct State {
     scale: TimeScale,
     zone_of: BTreeMap<String, String>,
     servers: BTreeSet<String>,
-    within: Ticks,
-    across: Ticks,
+    within: Fitted,
+    across: Fitted,
     /// Mean round trip within and across zones, unscaled (for loss repair).
     rtt_within: Duration,
     rtt_across: Duration,
@@ -99,8 +69,8 @@ pub struct Topology {
     /// Hosts that run a server.
     pub servers: BTreeSet<String>,
     /// Extra round-trip ticks within a zone and across zones.
-    pub within: Ticks,
-    pub across: Ticks,
+    pub within: Fitted,
+    pub across: Fitted,
     /// Mean round trips, unscaled.
     pub rtt_within: Duration,
     pub rtt_across: Duration,
@@ -187,7 +157,7 @@ impl Links {
                     let extra = scale.duration(Duration::from_secs_f64(extra.max(0.0)));
                     arrival.delay += round_to_tick(extra);
                 }
-                Effect::Loss { probability } => {
+                Effect::Loss { probability } | Effect::Corrupt { probability } => {
                     if unit(&state.rng) < *probability {
                         arrival.lost = true;
                         let unscaled_rtt = rtt / scale.factor();
@@ -200,6 +170,7 @@ impl Links {
                     arrival.transmit +=
                         scale.duration(Duration::from_secs_f64(seconds.min(3600.0)));
                 }
+                Effect::Duplicate { .. } | Effect::Partition => {}
             }
         }
         arrival

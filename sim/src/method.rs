@@ -2,21 +2,13 @@
 //! the simulated servers run, which applies them around the real handler
 //! (`MethodFault` says how HTTPChaos fields read for Thrift).
 
-use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use faultline_chaos::faults::MethodRule;
 use faultline_chaos::spec::chaos_mesh::{HttpChaosTarget, MethodFault};
 use faultline_core::echo::{self, EchoArgs, EchoResult};
 use faultline_core::protocol::ApplicationException;
 use faultline_core::server::{CallContext, Router};
-
-/// A method fault on some hosts, for as long as its fault lasts.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MethodRule {
-    pub fault: String,
-    pub hosts: BTreeSet<String>,
-    pub effect: MethodFault,
-}
 
 /// The method faults in force, shared by the run and every server.
 #[derive(Debug, Default)]

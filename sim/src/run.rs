@@ -13,6 +13,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use faultline_chaos::faults::latency::Fitted;
+use faultline_chaos::faults::{schedule, Timed};
 use faultline_chaos::hypothesis::AbortMonitor;
 use faultline_chaos::plan::{self, Backend, PlanOptions, PROBE_NAME};
 use faultline_chaos::probe::{self, Load, ProbeHandle, Timeline};
@@ -27,8 +29,7 @@ use faultline_core::rpc::Instance;
 use faultline_core::server::{ServerBuilder, ServerConfig};
 
 use crate::checkers::Checkers;
-use crate::faults::{self, Action};
-use crate::latency::Ticks;
+use crate::faults::{self, World};
 use crate::link::{self, Links};
 use crate::method::{self as method_faults, MethodFaults};
 use crate::net::SimNet;
@@ -119,7 +120,7 @@ pub fn run(
         scale,
         options.seed ^ 0x51a7,
     );
-    let schedule = faults::schedule(spec, &plan, &hosts);
+    let schedule = schedule(spec, &plan, &hosts);
     let trace = Trace::new(Checkers::new(&client_config), scale, trace);
     let methods = Arc::new(MethodFaults::default());
 
@@ -209,6 +210,8 @@ pub fn run(
         links: &links,
         methods: &methods,
         scale,
+        hosts: &hosts,
+        held: Mutex::default(),
     };
     drive(
         &mut sim,
@@ -228,7 +231,7 @@ pub fn run(
         None => (None, spec.workload.duration),
     };
     let mut notes = model_notes(spec, scale);
-    notes.extend(schedule.notes);
+    notes.extend(faults::notes(&schedule, &hosts));
     let replay = options
         .file
         .as_ref()
@@ -257,17 +260,10 @@ pub fn run(
 
 /// Steps the simulation until the probe is done, applying each action when it is due
 /// (and, after an abort, every remaining recovery at once).
-/// What actions act on besides turmoil.
-struct World<'a> {
-    links: &'a Links,
-    methods: &'a MethodFaults,
-    scale: TimeScale,
-}
-
 fn drive(
     sim: &mut turmoil::Sim<'_>,
     world: &World<'_>,
-    actions: &[faults::Timed],
+    actions: &[Timed],
     warmup: Duration,
     result: &Mutex<ProbeResult>,
 ) -> Result<(), RunError> {
@@ -279,7 +275,7 @@ fn drive(
             if measured_from + world.scale.duration(timed.at) > now {
                 break;
             }
-            apply(sim, world, &timed.action);
+            world.apply(sim, &timed.action);
             next += 1;
         }
         let aborted = result
@@ -288,13 +284,8 @@ fn drive(
             .aborted
             .is_some();
         if aborted {
-            for timed in &actions[next..] {
-                if matches!(
-                    timed.action,
-                    Action::Restart { .. } | Action::Release { .. } | Action::RemoveRules { .. }
-                ) {
-                    apply(sim, world, &timed.action);
-                }
+            for timed in actions[next..].iter().filter(|t| t.action.recovers()) {
+                world.apply(sim, &timed.action);
             }
             next = actions.len();
         }
@@ -303,25 +294,6 @@ fn drive(
             Ok(false) => {}
             Err(err) => return Err(RunError::Simulation(err.to_string())),
         }
-    }
-}
-
-fn apply(sim: &mut turmoil::Sim<'_>, world: &World<'_>, action: &Action) {
-    match action {
-        Action::AddRule(rule) => world.links.add(rule.clone()),
-        Action::AddMethodRule(rule) => {
-            let mut rule = rule.clone();
-            rule.effect.delay = rule.effect.delay.map(|d| world.scale.duration(d));
-            world.methods.add(rule);
-        }
-        Action::RemoveRules { fault } => {
-            world.links.remove(fault);
-            world.methods.remove(fault);
-        }
-        Action::Crash { host } => sim.crash(host.as_str()),
-        Action::Restart { host } => sim.bounce(host.as_str()),
-        Action::Hold { a, b } => sim.hold(a.as_str(), b.as_str()),
-        Action::Release { a, b } => sim.release(a.as_str(), b.as_str()),
     }
 }
 
@@ -338,7 +310,7 @@ fn topology(
         .collect();
     zone_of.insert(PROBE_NAME.to_owned(), caller_zone.to_owned());
     let fit = |l: &faultline_chaos::spec::experiment::Latency| {
-        Ticks::fit(scale.ticks(l.mean), scale.ticks(l.p99.max(l.mean)), 1.0)
+        Fitted::fit(scale.ticks(l.mean), scale.ticks(l.p99.max(l.mean)), 1.0)
     };
     let latency = &spec.topology.latency;
     link::Topology {

@@ -1,8 +1,7 @@
-//! How TCP repairs a lost segment, as the link model needs it: the time until the bytes
-//! of a lost segment reach the reader.
-//!
-//! turmoil's own message loss would kill the stream (its TCP does not retransmit), so the
-//! simulation loses segments in its link model instead and delays them as Linux would:
+//! How TCP repairs a lost segment: the time until the bytes of a lost segment reach the
+//! reader. Both backends that lose bytes in user space use it: the simulation's link model
+//! (turmoil's own message loss would kill the stream: its TCP does not retransmit) and the
+//! local fault proxies. Neither drops bytes; both delay them as Linux would repair them:
 //! - a segment followed by later ones on the same connection is repaired by fast
 //!   retransmit (RACK: the later segment's arrival reveals the gap) about one round trip
 //!   after the later segment arrives;

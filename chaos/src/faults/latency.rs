@@ -1,35 +1,35 @@
-//! Link latency as the simulation draws it: a distribution over whole ticks (turmoil and
-//! tokio resolve one tick, 1 ms of simulated time) fitted to a mean and a 99th percentile.
+//! Link latency as the backends draw it: a distribution over whole units fitted to a mean
+//! and a 99th percentile. The simulation's unit is its tick (1 ms of simulated time, which
+//! tokio and turmoil resolve); the local fault proxies' is the microsecond.
 //!
-//! The fit: 1.5 % of the mass at the p99 (rounded to a tick), the rest on the two whole
-//! ticks around the mean that is left, so that the mean and the p99 come out as asked (to
-//! a tick). A round trip in turmoil already takes one tick (the request is read in one
-//! tick and the reply in the next), so that tick is taken off before fitting; a
-//! latency below one tick cannot be modelled and comes out as one tick (the report says
-//! so). Sub-millisecond figures are reached by scaling time ([`crate::scale`]): at scale
-//! 10 a tick stands for 100 µs.
+//! The fit: 1.5 % of the mass at the p99 (rounded to a unit), the rest on the two whole
+//! units around the mean that is left, so that the mean and the p99 come out as asked (to
+//! a unit). `base` units the network already takes are taken off before fitting (in the
+//! simulation a round trip takes one tick); a latency below that cannot be modelled and
+//! comes out as `base` (the simulation's report says so, and reaches sub-millisecond
+//! figures by scaling time).
 
 use faultline_core::rng::SplitMix64;
 
 /// Mass of the tail point.
 const TAIL: f64 = 0.015;
 
-/// A distribution over whole ticks.
+/// A distribution over whole units.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Ticks {
-    /// (ticks, cumulative probability), increasing.
+pub struct Fitted {
+    /// (units, cumulative probability), increasing.
     points: Vec<(u64, f64)>,
 }
 
-impl Ticks {
-    /// Always `ticks`.
-    pub fn fixed(ticks: u64) -> Self {
+impl Fitted {
+    /// Always `units`.
+    pub fn fixed(units: u64) -> Self {
         Self {
-            points: vec![(ticks, 1.0)],
+            points: vec![(units, 1.0)],
         }
     }
 
-    /// Fitted to a mean and p99 in ticks (fractions allowed), less `base` ticks the
+    /// Fitted to a mean and p99 in units (fractions allowed), less `base` units the
     /// network already takes.
     pub fn fit(mean: f64, p99: f64, base: f64) -> Self {
         let mean = (mean - base).max(0.0);
@@ -42,7 +42,7 @@ impl Ticks {
         Self::around(body_mean, 1.0 - TAIL, vec![(tail as u64, 1.0)])
     }
 
-    /// `mass` spread on the two whole ticks around `mean`, then `rest`.
+    /// `mass` spread on the two whole units around `mean`, then `rest`.
     fn around(mean: f64, mass: f64, rest: Vec<(u64, f64)>) -> Self {
         let low = mean.floor();
         let high_share = mean - low;
@@ -63,15 +63,15 @@ impl Ticks {
             .iter()
             .find(|(_, cumulative)| u < *cumulative)
             .or(self.points.last())
-            .map_or(0, |(ticks, _)| *ticks)
+            .map_or(0, |(units, _)| *units)
     }
 
-    /// The mean, in ticks.
+    /// The mean, in units.
     pub fn mean(&self) -> f64 {
         let mut previous = 0.0;
         let mut mean = 0.0;
-        for (ticks, cumulative) in &self.points {
-            mean += *ticks as f64 * (cumulative - previous);
+        for (units, cumulative) in &self.points {
+            mean += *units as f64 * (cumulative - previous);
             previous = *cumulative;
         }
         mean
@@ -82,7 +82,7 @@ impl Ticks {
 mod tests {
     use super::*;
 
-    fn percentile(dist: &Ticks, q: f64) -> u64 {
+    fn percentile(dist: &Fitted, q: f64) -> u64 {
         let rng = SplitMix64::new(1);
         let mut draws: Vec<u64> = (0..100_000).map(|_| dist.sample(&rng)).collect();
         draws.sort_unstable();
@@ -92,21 +92,21 @@ mod tests {
     #[test]
     fn the_origin_figures_fit_at_scale_ten() {
         // Same zone: 0.8 ms mean, 2.1 ms p99 at 100 us a tick, less the tick turmoil takes.
-        let same = Ticks::fit(8.0, 21.0, 1.0);
+        let same = Fitted::fit(8.0, 21.0, 1.0);
         assert!((same.mean() - 7.0).abs() < 0.01, "{same:?}");
         assert_eq!(percentile(&same, 0.99), 20);
-        let cross = Ticks::fit(32.0, 47.0, 1.0);
+        let cross = Fitted::fit(32.0, 47.0, 1.0);
         assert!((cross.mean() - 31.0).abs() < 0.01, "{cross:?}");
         assert_eq!(percentile(&cross, 0.99), 46);
     }
 
     #[test]
     fn degenerate_inputs_stay_in_range() {
-        assert_eq!(Ticks::fit(0.0, 0.0, 1.0), Ticks::fixed(0));
-        let flat = Ticks::fit(5.0, 5.0, 0.0);
+        assert_eq!(Fitted::fit(0.0, 0.0, 1.0), Fitted::fixed(0));
+        let flat = Fitted::fit(5.0, 5.0, 0.0);
         assert_eq!(percentile(&flat, 0.99), 5);
         assert!((flat.mean() - 5.0).abs() < 1e-9);
-        let huge = Ticks::fit(1e12, 1e13, 0.0);
+        let huge = Fitted::fit(1e12, 1e13, 0.0);
         assert!(huge.sample(&SplitMix64::new(3)) > 0);
     }
 }
