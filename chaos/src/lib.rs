@@ -12,6 +12,7 @@ pub mod faults;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod hypothesis;
+pub mod local;
 pub mod plan;
 pub mod probe;
 pub mod report;
