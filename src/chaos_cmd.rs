@@ -7,6 +7,8 @@
 //!   selector picks with the seed used); `yaml` prints the plan as data, or with
 //!   `--backend kube` exactly the Kubernetes objects a run would create, as one stream
 //!   `kubectl apply -f -` accepts.
+//! - `run FILE [--backend local|sim]`: runs it ([`crate::chaos_run_cmd`], its own exit
+//!   codes).
 //! - `crd`: the `Experiment` CustomResourceDefinition, generated from the Rust types.
 //!
 //! Exit codes: 0 success, 1 an invalid file, 2 bad usage.
@@ -37,6 +39,8 @@ enum ChaosCommand {
     },
     /// Print what a run of an experiment would do, without doing it.
     Plan(PlanArgs),
+    /// Run an experiment (locally by default) and judge its hypothesis.
+    Run(crate::chaos_run_cmd::RunArgs),
     /// Print the Experiment CustomResourceDefinition.
     Crd,
 }
@@ -76,6 +80,7 @@ pub fn run(args: &ChaosArgs) -> ExitCode {
     match &args.command {
         ChaosCommand::Validate { files } => validate(files),
         ChaosCommand::Plan(args) => plan_cmd(args),
+        ChaosCommand::Run(args) => crate::chaos_run_cmd::run(args),
         ChaosCommand::Crd => {
             let crd = serde_json::to_value(Experiment::crd()).unwrap_or_default();
             print!("{}", to_yaml_stream([&crd]));

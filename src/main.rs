@@ -1,11 +1,12 @@
 //! The `faultline` command line: `decode` prints what a captured frame or fuzz artifact
 //! holds; `serve` runs the Echo example service; `call` calls it (once, or at a fixed rate
-//! with a latency summary) through the full client stack; `chaos` validates and plans
-//! experiment files and prints the `Experiment` CRD; `sim` runs experiments in
+//! with a latency summary) through the full client stack; `chaos` validates, plans and
+//! runs experiment files (on local processes by default) and prints the `Experiment` CRD; `sim` runs experiments in
 //! deterministic virtual time (run, replay, sweep, merge, shrink).
 
 mod call_cmd;
 mod chaos_cmd;
+mod chaos_run_cmd;
 mod config_file;
 mod decode_cmd;
 mod serve_cmd;
@@ -37,7 +38,7 @@ enum Command {
     /// Call Echo over the full client stack: once, or at a fixed rate with a summary.
     /// Exits 1 when any call failed.
     Call(call_cmd::CallArgs),
-    /// Chaos experiments: validate experiment files, plan a run, print the CRD.
+    /// Chaos experiments: validate experiment files, plan and run them, print the CRD.
     Chaos(chaos_cmd::ChaosArgs),
     /// Experiments in deterministic virtual time: run, replay, sweep seeds, shrink.
     Sim(sim_cmd::SimArgs),

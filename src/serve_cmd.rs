@@ -12,7 +12,8 @@
 //! a valid `ServerConfig` (YAML: service, zone, limits, maxConnections, maxInFlight,
 //! readTimeout, writeTimeout, idleTimeout, drainTimeout); `--zone` and the timeout flags override the
 //! file. `--echo-delay` makes every echo that much late: a slow service for experiments
-//! and for tests that need a call in flight.
+//! and for tests that need a call in flight. `--exit-with-stdin` ties its life to whoever
+//! holds its stdin (the local chaos backend's supervisor).
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -38,6 +39,13 @@ pub struct ServeArgs {
     /// The zone this server runs in (carried in its tracing spans).
     #[arg(long, value_name = "Z")]
     zone: Option<String>,
+    /// The service name it serves (overrides the file's `service`).
+    #[arg(long, value_name = "NAME")]
+    service: Option<String>,
+    /// Exit at once when stdin reaches its end: a supervisor that holds a pipe to stdin
+    /// takes the server down with it, however the supervisor ends (SIGKILL included).
+    #[arg(long)]
+    exit_with_stdin: bool,
     /// Serve Prometheus metrics on `GET /metrics` at this address.
     #[arg(long, value_name = "ADDR")]
     metrics: Option<SocketAddr>,
@@ -108,6 +116,9 @@ async fn serve(args: &ServeArgs) -> ExitCode {
     if let Some(zone) = &args.zone {
         config.zone = Some(zone.clone());
     }
+    if let Some(service) = &args.service {
+        config.service.clone_from(service);
+    }
     config.read_timeout = args.read_timeout.unwrap_or(config.read_timeout);
     config.write_timeout = args.write_timeout.unwrap_or(config.write_timeout);
     config.idle_timeout = args.idle_timeout.unwrap_or(config.idle_timeout);
@@ -130,6 +141,9 @@ async fn serve(args: &ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if args.exit_with_stdin {
+        exit_with_stdin();
+    }
     println!("listening on {}", server.local_addr());
     if let Some(metrics) = &metrics {
         println!("metrics on {}", metrics.local_addr());
@@ -145,6 +159,16 @@ async fn serve(args: &ServeArgs) -> ExitCode {
         metrics.shutdown().await;
     }
     ExitCode::SUCCESS
+}
+
+/// Exits the process when stdin ends (its writer closed the pipe or died).
+fn exit_with_stdin() {
+    std::thread::spawn(|| {
+        let mut sink = [0u8; 64];
+        let mut stdin = std::io::stdin().lock();
+        while !matches!(std::io::Read::read(&mut stdin, &mut sink), Ok(0) | Err(_)) {}
+        std::process::exit(0);
+    });
 }
 
 /// Echo, every reply `delay` late.

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use clap::{Args, Subcommand};
-use faultline_chaos::report::{self, text};
+use faultline_chaos::report::text;
 use faultline_chaos::spec::experiment::Experiment;
 use faultline_chaos::spec::load::load_file;
 use faultline_chaos::spec::located::Document;
@@ -27,6 +27,7 @@ use faultline_sim::{RunOptions, TimeScale};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::chaos_cmd::{print_errors, the_experiment};
+use crate::chaos_run_cmd::write_report;
 
 #[derive(Args)]
 pub struct SimArgs {
@@ -209,23 +210,8 @@ fn run_cmd(common: &Common, seed: u64, output: &Output, check: bool) -> ExitCode
         simulated.as_secs_f64() * f64::from(outcome.scale.factor()) / wall.as_secs_f64().max(1e-9),
         outcome.scale.factor()
     );
-    let name = experiment.metadata.name.clone().unwrap_or_default();
-    let settings = &experiment.spec.report;
-    let dir = output
-        .report_dir
-        .clone()
-        .or_else(|| settings.dir.clone())
-        .unwrap_or_else(|| Path::new("faultline-reports").join(&name));
-    match report::write(&outcome.report, &dir, settings.json, settings.html) {
-        Ok(paths) => {
-            for path in paths {
-                println!("  report: {}", path.display());
-            }
-        }
-        Err(err) => {
-            eprintln!("{}: {err}", dir.display());
-            return ExitCode::from(2);
-        }
+    if !write_report(&outcome.report, &experiment, output.report_dir.as_deref()) {
+        return ExitCode::from(2);
     }
     if let Some(replay) = &outcome.report.replay {
         println!("  replay: {replay}");

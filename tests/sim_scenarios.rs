@@ -7,49 +7,24 @@
 //! section with one setting replaced, written back to YAML and loaded and validated like
 //! any experiment file.
 
-use std::path::{Path, PathBuf};
+#[path = "support/experiments.rs"]
+mod experiments;
 
-use faultline_chaos::report::{Report, Verdict};
-use faultline_chaos::spec::load::{load_bytes, SpecDocument};
-use faultline_chaos::yaml::to_yaml_stream;
+use std::path::Path;
+
+use experiments::{assert_fails_on, assert_passed, example, load, with_client};
+use faultline_chaos::report::Report;
 use faultline_sim::{run, RunOptions};
-use serde_json::{json, Value};
-
-fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("manifests/examples")
-        .join(format!("{name}.yaml"))
-}
-
-/// The example's text with `client.<key>` replaced by `value` for each entry of `patch`.
-fn with_client(name: &str, patch: Value) -> String {
-    let text = std::fs::read(example(name)).unwrap();
-    let loaded = load_bytes(&text, &example(name)).unwrap();
-    let SpecDocument::Experiment(experiment) = &loaded[0].spec else {
-        panic!("{name} holds an Experiment first");
-    };
-    let mut value = serde_json::to_value(experiment).unwrap();
-    for (key, replacement) in patch.as_object().unwrap() {
-        value["spec"]["client"][key] = replacement.clone();
-    }
-    to_yaml_stream([&value])
-}
+use serde_json::json;
 
 fn run_text(text: &[u8], path: &Path, seed: u64) -> Report {
-    let loaded = load_bytes(text, path).unwrap_or_else(|errors| {
-        panic!("{}: {errors:?}", path.display());
-    });
-    let SpecDocument::Experiment(experiment) = &loaded[0].spec else {
-        panic!("an Experiment first");
-    };
+    let (experiment, document) = load(text, path);
     let options = RunOptions {
         seed,
         scale: None,
         file: Some(path.to_owned()),
     };
-    run(experiment, &loaded[0].document, &options, None)
-        .unwrap()
-        .report
+    run(&experiment, &document, &options, None).unwrap().report
 }
 
 fn run_example(name: &str) -> Report {
@@ -57,37 +32,9 @@ fn run_example(name: &str) -> Report {
     run_text(&std::fs::read(&path).unwrap(), &path, 1)
 }
 
-fn run_broken(name: &str, patch: Value) -> Report {
+fn run_broken(name: &str, patch: serde_json::Value) -> Report {
     let text = with_client(name, patch);
     run_text(text.as_bytes(), Path::new("broken.yaml"), 1)
-}
-
-/// Asserts the run passed: every clause and every invariant check.
-fn assert_passed(report: &Report) {
-    let failed: Vec<_> = report.clauses.iter().filter(|c| !c.passed).collect();
-    let broken: Vec<_> = report
-        .checks
-        .iter()
-        .filter(|c| !c.violations.is_empty())
-        .collect();
-    assert_eq!(
-        report.verdict,
-        Verdict::Passed,
-        "{}: clauses {failed:#?} checks {broken:#?}",
-        report.experiment
-    );
-}
-
-/// Asserts the run failed (or was aborted) and that the clause `clause` (during `fault`,
-/// when given) did not hold.
-fn assert_fails_on(report: &Report, clause: &str, fault: Option<&str>) {
-    assert_ne!(report.verdict, Verdict::Passed, "{:#?}", report.clauses);
-    let failing = report
-        .clauses
-        .iter()
-        .find(|c| c.clause == clause && c.fault.as_deref() == fault)
-        .unwrap_or_else(|| panic!("no clause {clause:?}: {:#?}", report.clauses));
-    assert!(!failing.passed, "{failing:#?}");
 }
 
 #[test]
@@ -166,18 +113,14 @@ fn packet_loss_keeps_mux_p99_low_and_the_exclusive_pool_waits_for_retransmission
 #[test]
 fn one_seed_gives_one_trace_and_another_seed_another() {
     let path = example("instance-crash");
-    let text = std::fs::read(&path).unwrap();
-    let loaded = load_bytes(&text, &path).unwrap();
-    let SpecDocument::Experiment(experiment) = &loaded[0].spec else {
-        panic!()
-    };
+    let (experiment, document) = load(&std::fs::read(&path).unwrap(), &path);
     let hash = |seed| {
         let options = RunOptions {
             seed,
             scale: None,
             file: None,
         };
-        run(experiment, &loaded[0].document, &options, None)
+        run(&experiment, &document, &options, None)
             .unwrap()
             .trace_hash
     };

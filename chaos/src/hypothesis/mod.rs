@@ -59,6 +59,29 @@ pub struct ClauseVerdict {
     pub passed: bool,
 }
 
+/// The `before` clauses judged from the start of measurement to `until` (the first
+/// fault's start): what a backend checks before it injects anything.
+pub fn steady_state(
+    spec: &ExperimentSpec,
+    timeline: &Timeline,
+    until: Duration,
+) -> Vec<ClauseVerdict> {
+    spec.hypothesis
+        .before
+        .iter()
+        .map(|clause| {
+            verdict(
+                Phase::Before,
+                clause,
+                None,
+                (Duration::ZERO, until),
+                None,
+                timeline,
+            )
+        })
+        .collect()
+}
+
 /// A fault's window, from the start of measurement.
 #[derive(Debug, Clone, PartialEq)]
 struct FaultWindow<'a> {
@@ -81,17 +104,7 @@ pub fn judge(spec: &ExperimentSpec, timeline: &Timeline, measured: Duration) -> 
         .collect();
     let first_start = faults.iter().map(|f| f.start).min().unwrap_or(measured);
     let last_end = faults.iter().map(|f| f.end).max();
-    let mut verdicts = Vec::new();
-    for clause in &spec.hypothesis.before {
-        verdicts.push(verdict(
-            Phase::Before,
-            clause,
-            None,
-            (Duration::ZERO, first_start),
-            None,
-            timeline,
-        ));
-    }
+    let mut verdicts = steady_state(spec, timeline, first_start);
     for clause in &spec.hypothesis.during {
         let windows = faults
             .iter()

@@ -1,4 +1,8 @@
-//! The local backend: the experiment's topology as real processes on this machine, each
-//! reached through a fault [`proxy`] that makes the experiment's network faults real.
+//! The local backend: an experiment run on this machine, with real processes and real TCP.
+//! [`supervisor`] keeps one `faultline serve` process per instance of the topology,
+//! [`proxy`] puts a fault proxy in front of each, [`run`] drives the probe, the faults,
+//! the hypothesis and the report.
 
 pub mod proxy;
+pub mod run;
+pub mod supervisor;
