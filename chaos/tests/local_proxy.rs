@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use faultline_chaos::faults::latency::Fitted;
 use faultline_chaos::faults::{Effect, MethodRule, Rule};
 use faultline_chaos::local::proxy::{Proxy, ProxyConfig, ProxyFaults};
 use faultline_chaos::plan::PROBE_NAME;
@@ -37,6 +38,10 @@ struct Rig {
 }
 
 async fn rig() -> Rig {
+    rig_with(None).await
+}
+
+async fn rig_with(base_latency: Option<Fitted>) -> Rig {
     let server = ServerBuilder::new(echo::SERVICE)
         .bind(&Tcp, "127.0.0.1:0", echo::router())
         .await
@@ -48,7 +53,7 @@ async fn rig() -> Rig {
             upstream: server.local_addr(),
             server: SERVER.into(),
             client: PROBE_NAME.into(),
-            base_latency: None,
+            base_latency,
             rtt: Duration::from_micros(100),
             seed: 7,
         },
@@ -150,6 +155,23 @@ async fn injected_delay_is_accurate_on_a_pooled_connection() {
     }
     // Every rule acted on the one connection the pool opened before any rule existed.
     assert_eq!(rig.proxy.stats().connections, 1);
+}
+
+#[tokio::test]
+async fn the_topology_base_latency_is_added_to_requests() {
+    let plain = rig().await;
+    let base = median(
+        &latencies(
+            &client(plain.proxy.local_addr(), Duration::from_secs(2)),
+            100,
+        )
+        .await,
+    );
+    // 3 ms in microseconds, the proxy's unit.
+    let far = rig_with(Some(Fitted::fixed(3000))).await;
+    let client = client(far.proxy.local_addr(), Duration::from_secs(2));
+    let slowed = median(&latencies(&client, 60).await);
+    within_ten_percent(slowed.saturating_sub(base), Duration::from_millis(3));
 }
 
 #[tokio::test]

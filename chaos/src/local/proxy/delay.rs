@@ -2,7 +2,8 @@
 //!
 //! `delay` draws as netem (and the simulation's link model, `faultline-sim`'s `link.rs`)
 //! do: `latency` plus `jitter` times a uniform draw in `[-1, 1)`, each draw `correlation`
-//! of the previous one on the same link (here: one connection direction). The base
+//! of the previous one on the same link (here: one connection direction; the state starts
+//! afresh when the rules change, as the simulation's does when a fault ends). The base
 //! latency is a draw in microseconds from the topology's fitted distribution, added on
 //! the request direction only: it carries the whole round trip's extra time, as in the
 //! simulation.

@@ -43,3 +43,31 @@ pub(super) fn draw(p: f64, rtt: Duration, rng: &SplitMix64) -> Option<Lost> {
         },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn losses_are_repaired_unless_every_retransmission_is_lost() {
+        let rng = SplitMix64::new(3);
+        let rtt = Duration::from_millis(1);
+        assert_eq!(draw(0.0, rtt, &rng), None);
+        let Some(Lost::Doomed { after }) = draw(1.0, rtt, &rng) else {
+            panic!("total loss repairs nothing")
+        };
+        assert!(after > Duration::from_secs(20), "{after:?}");
+        let mut doomed = 0;
+        for _ in 0..10_000 {
+            match draw(0.1, rtt, &rng) {
+                Some(Lost::Doomed { .. }) => doomed += 1,
+                Some(Lost::Repaired { tail, fast }) => {
+                    assert!(tail >= Duration::from_millis(201), "{tail:?}");
+                    assert_eq!(fast, rtt);
+                }
+                None => {}
+            }
+        }
+        assert_eq!(doomed, 0, "p^6 at 10 % is one in a million losses");
+    }
+}

@@ -179,3 +179,92 @@ fn envelope(frame: &Frame<'_>, limits: &DecodeLimits) -> Option<MessageHeader> {
     }
     .ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use faultline_core::frame::Transport;
+
+    use super::*;
+
+    fn call(transport: Transport, seq_id: i32) -> Bytes {
+        let message = Message {
+            header: MessageHeader {
+                name: echo::METHOD.to_owned(),
+                kind: MessageType::Call,
+                seq_id,
+            },
+            body: EchoArgs::new("hello"),
+        };
+        encode_frame::<Compact, _>(transport, None, &message)
+            .unwrap()
+            .freeze()
+    }
+
+    fn fault(target: HttpChaosTarget) -> MethodFault {
+        MethodFault {
+            method: None,
+            target,
+            delay: Some(Duration::from_millis(3)),
+            abort: false,
+            replace: None,
+        }
+    }
+
+    #[test]
+    fn an_aborted_request_is_answered_in_its_transport_protocol_and_seq_id() {
+        let limits = DecodeLimits::default();
+        for transport in [Transport::Framed, Transport::TTHeader, Transport::Buffered] {
+            let frame = call(transport, 41);
+            let abort = MethodFault {
+                abort: true,
+                ..fault(HttpChaosTarget::Request)
+            };
+            let acted = act(&frame, &[abort], Side::Request, &limits).unwrap();
+            assert_eq!(acted.delay, Duration::from_millis(3));
+            let Action::Answer(reply) = acted.action else {
+                panic!("{acted:?}")
+            };
+            let decoded = decode_frame_bytes(&reply, None, None, &limits).unwrap();
+            assert_eq!(decoded.transport, transport);
+            assert_eq!(decoded.protocol, ProtocolId::Compact);
+            let envelope = envelope(&decoded, &limits).unwrap();
+            assert_eq!(envelope.kind, MessageType::Exception);
+            assert_eq!(envelope.seq_id, 41);
+        }
+    }
+
+    #[test]
+    fn faults_on_the_other_side_or_method_and_unreadable_frames_do_nothing() {
+        let limits = DecodeLimits::default();
+        let frame = call(Transport::Framed, 1);
+        let replies = fault(HttpChaosTarget::Response);
+        assert_eq!(act(&frame, &[replies], Side::Request, &limits), None);
+        let other = MethodFault {
+            method: Some("other".into()),
+            ..fault(HttpChaosTarget::Request)
+        };
+        assert_eq!(act(&frame, &[other], Side::Request, &limits), None);
+        let garbage = Bytes::from_static(b"\x00\x00\x00\x03abc");
+        let any = fault(HttpChaosTarget::Request);
+        assert_eq!(act(&garbage, &[any], Side::Request, &limits), None);
+    }
+
+    #[test]
+    fn a_replaced_request_keeps_its_envelope() {
+        let limits = DecodeLimits::default();
+        let frame = call(Transport::TTHeader, 9);
+        let replace = MethodFault {
+            delay: None,
+            replace: Some("changed".into()),
+            ..fault(HttpChaosTarget::Request)
+        };
+        let acted = act(&frame, &[replace], Side::Request, &limits).unwrap();
+        let Action::Forward(bytes) = acted.action else {
+            panic!("{acted:?}")
+        };
+        let decoded = decode_frame_bytes(&bytes, None, None, &limits).unwrap();
+        let call = decoded.decode_message::<EchoArgs>(limits).unwrap();
+        assert_eq!(call.header.seq_id, 9);
+        assert_eq!(call.body.req.message, "changed");
+    }
+}

@@ -63,3 +63,36 @@ impl Queue {
         self.chunks.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn stamp(ready: Instant, fast_repair: Option<Duration>) -> Stamp {
+        Stamp {
+            ready,
+            fast_repair,
+            doomed: false,
+        }
+    }
+
+    #[test]
+    fn a_later_chunk_cuts_a_loss_short_and_waits_behind_it() {
+        let now = Instant::now();
+        let mut queue = Queue::default();
+        let tail = now + Duration::from_millis(200);
+        let fast = Duration::from_millis(1);
+        queue.push(Bytes::from_static(b"lost"), stamp(tail, Some(fast)), now);
+        assert_eq!(queue.next_ready(), Some(tail));
+        let later = now + Duration::from_micros(10);
+        queue.push(Bytes::from_static(b"next"), stamp(later, None), later);
+        assert_eq!(queue.next_ready(), Some(later + fast));
+        // The second chunk is due first but waits for the repaired one.
+        assert!(queue.pop_due(later + Duration::from_micros(500)).is_none());
+        let first = queue.pop_due(later + fast).unwrap();
+        assert_eq!(&first.bytes[..], b"lost");
+        assert_eq!(queue.bytes(), 4);
+    }
+}
