@@ -6,9 +6,11 @@
 //! - `--qps N --duration D` (at most 24h): an open-loop load, run by the experiments'
 //!   probe (`faultline_chaos::probe`). Calls start on a fixed schedule whatever the
 //!   replies do; at most `--max-in-flight` are in flight, and a call due while that many
-//!   are is counted as `dropped` instead of sent. Latency runs from the scheduled start
-//!   (so a stalled client does not hide queueing). Prints a summary: calls, ok (fallbacks
-//!   included), errors by kind, fallbacks, dropped, and p50/p90/p99/max latency.
+//!   are is counted as `dropped` instead of sent. Calls are paced precisely (a pacing
+//!   thread, not tokio's 1 ms timer). Latency runs from the scheduled start (so a stalled
+//!   client does not hide queueing). Prints a summary: calls, ok (fallbacks included),
+//!   errors by kind, fallbacks, dropped, p50/p90/p99/max latency, and the probe's own
+//!   scheduling lag (p50/p99/max of how late calls started; part of their latency).
 //!
 //! The stack is built by `Client::from_config` from a `ClientConfig`: the one in
 //! `--config FILE` (YAML, as an experiment's `client:` section), else the defaults; the
@@ -23,7 +25,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
-use faultline_chaos::probe::{self, Load, Outcome, ProbeHandle, Window};
+use faultline_chaos::probe::timeline::quantile;
+use faultline_chaos::probe::{self, Load, Outcome, Pacing, ProbeHandle, Window};
 use faultline_chaos::spec::experiment::Workload;
 use faultline_core::client::{Client, ClientConfig, EchoClient, PoolMode};
 use faultline_core::event::EventBus;
@@ -179,6 +182,7 @@ async fn load(args: &CallArgs, client: EchoClient, qps: u32, duration: Duration)
         message: Some(args.message.as_str().into()),
         max_in_flight: args.max_in_flight.max(1),
         time_scale: 1,
+        pacing: Pacing::Precise,
     };
     let probe = ProbeHandle::new(&load);
     probe::run(client, &load, &probe, |_, _| ControlFlow::Continue(())).await;
@@ -204,16 +208,22 @@ fn print_summary(window: &Window) {
             println!("error {} {n}", kind.name());
         }
     }
-    let ms = |q: f64| match window.latency.is_empty() {
-        true => 0.0,
-        false => window.latency.value_at_quantile(q) as f64 / 1000.0,
-    };
+    let ms =
+        |histogram: Option<_>, q| histogram.map_or(0.0, |h| quantile(h, q).as_secs_f64() * 1e3);
+    let latency = window.latency_of(None);
     println!(
         "latency p50 {:.3}ms  p90 {:.3}ms  p99 {:.3}ms  max {:.3}ms",
-        ms(0.5),
-        ms(0.9),
-        ms(0.99),
-        ms(1.0)
+        ms(latency, 0.5),
+        ms(latency, 0.9),
+        ms(latency, 0.99),
+        ms(latency, 1.0)
+    );
+    let lag = window.scheduling_lag();
+    println!(
+        "scheduling lag p50 {:.3}ms  p99 {:.3}ms  max {:.3}ms",
+        ms(lag, 0.5),
+        ms(lag, 0.99),
+        ms(lag, 1.0)
     );
 }
 

@@ -37,7 +37,7 @@ use crate::faults::latency::Fitted;
 use crate::faults::{schedule, Action, Timed, RESTART_DELAY};
 use crate::hypothesis::{self, AbortMonitor};
 use crate::plan::{self, Backend, PlanOptions, PROBE_NAME};
-use crate::probe::{self, Load, ProbeHandle, Timeline};
+use crate::probe::{self, Load, Pacing, ProbeHandle, Timeline};
 use crate::report::{Check, Report, ReportInput, Violation};
 use crate::spec::experiment::{Experiment, ExperimentSpec, InstanceSpec, Latency};
 use crate::spec::located::{Document, SpecError};
@@ -212,7 +212,10 @@ pub async fn run(
             })
             .collect(),
     ));
-    let load = Load::from(&spec.workload);
+    let load = Load {
+        pacing: Pacing::Precise,
+        ..Load::from(&spec.workload)
+    };
     let probe = ProbeHandle::new(&load);
     let measured_from = Instant::now() + load.warmup;
     let events = EventBus::default()

@@ -1,11 +1,13 @@
 //! Open-loop load: calls start on a fixed schedule through the real client stack.
 //!
-//! Call `k` is due at `origin + k / rate`; the generator sleeps until then (tokio time:
-//! virtual under turmoil) and starts it whatever earlier calls are doing, so a slow
-//! service cannot lower the offered load, and each call's latency counts from when it was
-//! due, not from when it happened to start (no coordinated omission). A call due while
-//! `max_in_flight` calls are out is not made and counts as `Dropped`. Calls due during
-//! the warm-up run but are not recorded.
+//! Call `k` is due at `origin + k / rate`; the generator waits until then (as
+//! [`Load::pacing`] says: tokio time, virtual under turmoil, or a precise pacing thread)
+//! and starts it whatever earlier calls are doing, so a slow service cannot lower the
+//! offered load, and each call's latency counts from when it was due, not from when it
+//! happened to start (no coordinated omission). How late it started (the generator's own
+//! scheduling lag: from due to the call task's first poll) is recorded beside it. A call
+//! due while `max_in_flight` calls are out is not made and counts as `Dropped`. Calls due
+//! during the warm-up run but are not recorded.
 //!
 //! A time scale `S` (the simulation's, for sub-millisecond latencies; 1 elsewhere) runs
 //! the schedule `S` times slower on the clock while everything is recorded in unscaled
@@ -22,7 +24,8 @@ use faultline_core::event::{Event, EventSink};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::{Outcome, Sample, Timeline};
+use super::pacing::Ticks;
+use super::{Outcome, Pacing, Sample, Timeline};
 use crate::spec::experiment::Workload;
 
 /// What load to offer.
@@ -38,6 +41,8 @@ pub struct Load {
     pub max_in_flight: usize,
     /// Clock time per unit of recorded time (at least 1).
     pub time_scale: u32,
+    /// How calls are released: `Timer` under turmoil, `Precise` on a real runtime.
+    pub pacing: Pacing,
 }
 
 impl From<&Workload> for Load {
@@ -50,6 +55,7 @@ impl From<&Workload> for Load {
             message: None,
             max_in_flight: workload.max_in_flight,
             time_scale: 1,
+            pacing: Pacing::Timer,
         }
     }
 }
@@ -60,7 +66,7 @@ impl Load {
     }
 
     /// When call `k` is due, from the origin, on the clock.
-    fn due(&self, k: u64) -> Duration {
+    pub(super) fn due(&self, k: u64) -> Duration {
         let rate = u64::from(self.rate.max(1));
         let unscaled =
             Duration::from_secs(k / rate) + Duration::from_nanos((k % rate) * 1_000_000_000 / rate);
@@ -68,7 +74,7 @@ impl Load {
     }
 
     /// How many calls are due in all, warm-up included.
-    fn total(&self) -> u64 {
+    pub(super) fn total(&self) -> u64 {
         let span = self.warmup.saturating_add(self.duration);
         let rate = u128::from(self.rate.max(1));
         u64::try_from(span.as_nanos() * rate / 1_000_000_000).unwrap_or(u64::MAX)
@@ -144,9 +150,8 @@ pub async fn run(
     let in_flight = Arc::new(AtomicUsize::new(0));
     let mut calls = JoinSet::new();
     let mut next_second = 1;
-    for k in 0..load.total() {
-        let due = probe.origin + load.due(k);
-        tokio::time::sleep_until(due).await;
+    let mut ticks = Ticks::new(load, probe.origin);
+    while let Some(due) = ticks.next().await {
         while calls.try_join_next().is_some() {}
         let measured = probe.offset(due);
         if let Some(offset) = measured {
@@ -163,6 +168,7 @@ pub async fn run(
                 probe.record(&Sample {
                     due: offset,
                     latency: Duration::ZERO,
+                    lag: Duration::ZERO,
                     outcome: Outcome::Dropped,
                     instance: None,
                     zone: None,
@@ -178,6 +184,7 @@ pub async fn run(
             in_flight.clone(),
         );
         calls.spawn(async move {
+            let lag = Instant::now().saturating_duration_since(due) / probe.scale;
             let result = client.echo_reply(&message).await;
             in_flight.fetch_sub(1, Ordering::Relaxed);
             let Some(offset) = measured else {
@@ -188,6 +195,7 @@ pub async fn run(
                 Ok((_, reply)) => Sample {
                     due: offset,
                     latency,
+                    lag,
                     outcome: match reply.is_fallback() {
                         true => Outcome::Fallback,
                         false => Outcome::Ok,
@@ -198,6 +206,7 @@ pub async fn run(
                 Err(error) => Sample {
                     due: offset,
                     latency,
+                    lag,
                     outcome: Outcome::Error(error.kind()),
                     instance: None,
                     zone: None,
@@ -207,4 +216,50 @@ pub async fn run(
         });
     }
     while calls.join_next().await.is_some() {}
+}
+
+#[cfg(test)]
+mod tests {
+    use faultline_core::client::{Client, ClientConfig};
+    use faultline_core::echo;
+    use faultline_core::event::EventBus;
+    use faultline_core::lb::Discovery;
+    use faultline_core::net::Tcp;
+    use faultline_core::rpc::Instance;
+    use faultline_core::server::ServerBuilder;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn precise_pacing_records_each_calls_scheduling_lag() {
+        let server = ServerBuilder::new(echo::SERVICE)
+            .bind(&Tcp, "127.0.0.1:0", echo::router())
+            .await
+            .expect("bind 127.0.0.1");
+        let config = ClientConfig::default();
+        let discovery = Discovery::new([Instance::new(server.local_addr().to_string())]);
+        let client = Client::from_config(&config, Tcp, discovery, EventBus::default())
+            .expect("the default client config is valid");
+        let load = Load {
+            rate: 500,
+            warmup: Duration::ZERO,
+            duration: Duration::from_millis(200),
+            payload_bytes: 4,
+            message: None,
+            max_in_flight: 1000,
+            time_scale: 1,
+            pacing: Pacing::Precise,
+        };
+        let probe = ProbeHandle::new(&load);
+        let client = EchoClient::new(client, config.pool.protocol);
+        run(client, &load, &probe, |_, _| ControlFlow::Continue(())).await;
+        server.shutdown().await;
+
+        let window = probe.timeline().window(Duration::ZERO, load.duration);
+        assert_eq!(window.calls, load.total());
+        assert_eq!(window.count(Outcome::answered), window.calls);
+        let lag = window.scheduling_lag().expect("lag recorded");
+        assert_eq!(lag.len(), window.calls);
+        assert!(lag.max() <= window.latency.max(), "lag is part of latency");
+    }
 }

@@ -1,5 +1,5 @@
-//! One call as the probe saw it: when it was due, how long it took, how it ended, and
-//! which instance (and zone) answered.
+//! One call as the probe saw it: when it was due, how late it started, how long it took,
+//! how it ended, and which instance (and zone) answered.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +35,9 @@ pub struct Sample {
     pub due: Duration,
     /// From when it was due to when it ended.
     pub latency: Duration,
+    /// From when it was due to when it started: the generator's own scheduling lag (part
+    /// of `latency`; zero for dropped calls).
+    pub lag: Duration,
     pub outcome: Outcome,
     /// The instance that answered (address) and its zone, when one did.
     pub instance: Option<Arc<str>>,

@@ -4,8 +4,10 @@
 //!
 //! Seconds count from the start of measurement; warm-up calls and events are not kept.
 //! Latency percentiles cover every call made, failed ones included (a timed-out call
-//! counts with its timeout): the caller waited that long either way. Histograms keep 3
-//! significant digits from 1 µs to an hour.
+//! counts with its timeout): the caller waited that long either way. Beside them, the
+//! generator's scheduling lag of the same calls (how late each started; part of its
+//! latency) says how far the probe itself is from its schedule. Histograms keep 3
+//! significant digits from 1 µs to an hour (lag from 0).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -34,6 +36,9 @@ pub struct Second {
     pub calls: u64,
     pub outcomes: BTreeMap<Outcome, u64>,
     pub latency: Histogram<u64>,
+    /// The generator's scheduling lag of the calls made (µs, from when each was due to
+    /// when it started).
+    pub lag: Histogram<u64>,
     /// Calls answered by an instance of each zone (`""`: instances without a zone).
     pub zones: BTreeMap<Arc<str>, ZoneSecond>,
     /// Attempts that reached an instance (not refused by an instance breaker).
@@ -56,6 +61,7 @@ impl Default for Second {
             calls: 0,
             outcomes: BTreeMap::new(),
             latency: histogram(),
+            lag: histogram(),
             zones: BTreeMap::new(),
             attempts: 0,
             client_calls: 0,
@@ -114,6 +120,8 @@ impl Timeline {
         }
         let latency = micros(sample.latency);
         second.latency.saturating_record(latency);
+        let lag = u64::try_from(sample.lag.as_micros()).unwrap_or(u64::MAX);
+        second.lag.saturating_record(lag);
         if sample.instance.is_some() {
             let zone = sample.zone.clone().unwrap_or_else(|| Arc::from(""));
             let zone = second.zones.entry(zone).or_insert_with(|| ZoneSecond {
@@ -197,6 +205,7 @@ impl Window {
         }
         // Same bounds on both sides: adding cannot fail.
         let _ = self.latency.add(&second.latency);
+        let _ = self.lag.add(&second.lag);
         for (zone, stats) in &second.zones {
             let merged = self
                 .zones
@@ -255,6 +264,11 @@ impl Window {
             Some(zone) => &self.zones.get(zone)?.latency,
         };
         (!histogram.is_empty()).then_some(histogram)
+    }
+
+    /// The generator's scheduling lag of every call made (none when no call was made).
+    pub fn scheduling_lag(&self) -> Option<&Histogram<u64>> {
+        (!self.lag.is_empty()).then_some(&self.lag)
     }
 }
 
