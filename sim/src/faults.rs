@@ -65,8 +65,8 @@ impl World<'_> {
                     sim.release(a.as_str(), b.as_str());
                 }
             }
-            Action::Kill { host } | Action::Pause { host } => sim.crash(host.as_str()),
-            Action::Restart { host } | Action::Resume { host } => sim.bounce(host.as_str()),
+            Action::Kill { host, .. } | Action::Pause { host, .. } => sim.crash(host.as_str()),
+            Action::Restart { host, .. } | Action::Resume { host, .. } => sim.bounce(host.as_str()),
         }
     }
 }

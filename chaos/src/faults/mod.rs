@@ -45,17 +45,21 @@ pub enum Action {
     },
     /// The host's process dies at once (SIGKILL).
     Kill {
+        fault: String,
         host: String,
     },
     /// A killed host's replacement starts.
     Restart {
+        fault: String,
         host: String,
     },
     /// The host stops running but keeps its connections (pod-failure).
     Pause {
+        fault: String,
         host: String,
     },
     Resume {
+        fault: String,
         host: String,
     },
 }
@@ -170,16 +174,25 @@ fn remove_at_end(fault: &Fault, schedule: &mut Schedule) {
 
 fn pod_fault(fault: &Fault, action: PodChaosAction, targets: &[String], schedule: &mut Schedule) {
     for host in targets {
-        let host = host.clone();
+        let (name, host) = (fault.name.clone(), host.clone());
         match action {
             PodChaosAction::PodKill | PodChaosAction::ContainerKill => {
-                at(schedule, fault.at, Action::Kill { host: host.clone() });
-                at(schedule, fault.at + RESTART_DELAY, Action::Restart { host });
+                let kill = Action::Kill {
+                    fault: name.clone(),
+                    host: host.clone(),
+                };
+                at(schedule, fault.at, kill);
+                let restart = Action::Restart { fault: name, host };
+                at(schedule, fault.at + RESTART_DELAY, restart);
             }
             PodChaosAction::PodFailure => {
-                at(schedule, fault.at, Action::Pause { host: host.clone() });
+                let pause = Action::Pause {
+                    fault: name.clone(),
+                    host: host.clone(),
+                };
+                at(schedule, fault.at, pause);
                 if let Some(end) = fault.end() {
-                    at(schedule, end, Action::Resume { host });
+                    at(schedule, end, Action::Resume { fault: name, host });
                 }
             }
         }
@@ -374,10 +387,10 @@ spec:
         );
         let [Timed {
             at: start,
-            action: Action::Pause { host },
+            action: Action::Pause { host, .. },
         }, Timed {
             at: end,
-            action: Action::Resume { host: resumed },
+            action: Action::Resume { host: resumed, .. },
         }] = &schedule.actions[..]
         else {
             panic!("{:?}", schedule.actions)
@@ -411,7 +424,7 @@ spec:
             .actions
             .iter()
             .find_map(|t| match &t.action {
-                Action::Kill { host } => Some((t.at, host.clone())),
+                Action::Kill { host, .. } => Some((t.at, host.clone())),
                 _ => None,
             })
             .unwrap();
@@ -419,7 +432,7 @@ spec:
             .actions
             .iter()
             .find_map(|t| match &t.action {
-                Action::Restart { host } => Some((t.at, host.clone())),
+                Action::Restart { host, .. } => Some((t.at, host.clone())),
                 _ => None,
             })
             .unwrap();

@@ -31,6 +31,7 @@ use faultline_core::rpc::Instance;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use super::calibrate::round_trip;
 use super::proxy::{Proxy, ProxyConfig, ProxyFaults, ProxyStats};
 use super::supervisor::{ServerCommand, StartError, Supervisor, UnexpectedExit};
 use crate::faults::latency::Fitted;
@@ -178,16 +179,17 @@ pub async fn run(
 
     let supervisor = Arc::new(Supervisor::start(&options.server, &instances).await?);
     let faults = ProxyFaults::new();
-    let proxies = match start_proxies(
-        spec,
-        &instances,
-        &caller_zone,
-        &supervisor,
-        &faults,
-        options.seed,
-    )
-    .await
-    {
+    let first = instances.first().map(|i| supervisor.addrs()[&i.name]);
+    let overhead = match first {
+        Some(addr) => round_trip(addr, &client_config).await,
+        None => None,
+    };
+    let links = Links {
+        caller_zone: &caller_zone,
+        overhead: overhead.unwrap_or_default(),
+        seed: options.seed,
+    };
+    let proxies = match start_proxies(spec, &instances, &links, &supervisor, &faults).await {
         Ok(proxies) => proxies,
         Err(error) => {
             supervisor.shutdown().await;
@@ -307,6 +309,13 @@ pub async fn run(
         }
     }
     let mut notes = model_notes(spec, &instances, supervisor.addrs());
+    notes.push(match overhead {
+        Some(overhead) => format!(
+            "A call took {} here without any modelled latency (median of sequential calls to one instance at the start); the proxies added the topology's round trips less that.",
+            duration::format(overhead)
+        ),
+        None => "Calls to an instance failed at the start, so the cost of a call here was not measured: the proxies added the topology's round trips in full.".to_owned(),
+    });
     notes.push(format!(
         "Proxies: {}.",
         proxy_stats
@@ -337,19 +346,27 @@ pub async fn run(
     }))
 }
 
+/// What the proxies' links need besides the topology.
+struct Links<'a> {
+    caller_zone: &'a str,
+    /// What a call costs here without any modelled latency ([`round_trip`]).
+    overhead: Duration,
+    seed: u64,
+}
+
 /// One proxy per instance, in the order of `instances`.
 async fn start_proxies(
     spec: &ExperimentSpec,
     instances: &[InstanceSpec],
-    caller_zone: &str,
+    links: &Links<'_>,
     supervisor: &Supervisor,
     faults: &Arc<ProxyFaults>,
-    seed: u64,
 ) -> Result<Vec<Proxy>, LocalError> {
     let latency = &spec.topology.latency;
+    let seed = links.seed;
     let mut proxies = Vec::with_capacity(instances.len());
     for (index, instance) in instances.iter().enumerate() {
-        let link = match instance.zone == caller_zone {
+        let link = match instance.zone == links.caller_zone {
             true => &latency.within_zone,
             false => &latency.across_zones,
         };
@@ -359,7 +376,7 @@ async fn start_proxies(
             upstream,
             server: instance.name.clone(),
             client: PROBE_NAME.to_owned(),
-            base_latency: base_latency(link),
+            base_latency: base_latency(link, links.overhead),
             rtt: link.mean,
             seed: seed ^ (index as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15),
         };
@@ -374,11 +391,12 @@ async fn start_proxies(
     Ok(proxies)
 }
 
-/// A link's round-trip latency in microseconds; `None` when it has none.
-fn base_latency(link: &Latency) -> Option<Fitted> {
+/// A link's round-trip latency in microseconds less `overhead` (what a call already
+/// takes); `None` when it has none.
+fn base_latency(link: &Latency, overhead: Duration) -> Option<Fitted> {
     let micros = |d: Duration| d.as_secs_f64() * 1e6;
-    (!link.mean.is_zero())
-        .then(|| Fitted::fit(micros(link.mean), micros(link.p99.max(link.mean)), 0.0))
+    let (mean, p99) = (micros(link.mean), micros(link.p99.max(link.mean)));
+    (mean > 0.0).then(|| Fitted::fit(mean, p99, micros(overhead).min(mean)))
 }
 
 /// What the scheduler needs.
@@ -453,11 +471,22 @@ fn apply(action: &Action, faults: &ProxyFaults, supervisor: &Supervisor, control
             faults.remove(fault);
             Control::lock(&control.active).remove(fault);
         }
-        Action::Kill { host } => supervisor.kill(host),
-        Action::Pause { host } => supervisor.pause(host),
-        Action::Resume { host } => supervisor.resume(host),
+        Action::Kill { fault, host } => {
+            mark(fault);
+            supervisor.kill(host);
+        }
+        Action::Pause { fault, host } => {
+            mark(fault);
+            supervisor.pause(host);
+        }
+        Action::Resume { fault, host } => {
+            supervisor.resume(host);
+            Control::lock(&control.active).remove(fault);
+        }
         // The supervisor starts every exited instance again after RESTART_DELAY.
-        Action::Restart { .. } => {}
+        Action::Restart { fault, .. } => {
+            Control::lock(&control.active).remove(fault);
+        }
     }
 }
 
