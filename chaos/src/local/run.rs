@@ -290,6 +290,10 @@ pub async fn run(
     let _ = scheduler.await;
     rollback(&faults, &supervisor, &control);
     let proxy_stats: Vec<_> = proxies.iter().map(Proxy::stats).collect();
+    let names: BTreeMap<String, String> = proxies
+        .iter()
+        .map(|proxy| (proxy.local_addr().to_string(), proxy.server().to_owned()))
+        .collect();
     drop(proxies);
     let exits = supervisor.unexpected_exits();
     let starts = supervisor.starts();
@@ -330,7 +334,7 @@ pub async fn run(
         notes.push(stop.reason.clone());
     }
     let timeline = probe.timeline();
-    Ok(Report::build(ReportInput {
+    let mut report = Report::build(ReportInput {
         experiment: &name,
         spec,
         backend: "local",
@@ -343,7 +347,14 @@ pub async fn run(
         checks: vec![instances_stay_up(&starts, &exits, measured_from)],
         notes,
         replay: None,
-    }))
+    });
+    // The client knows instances by their proxies' addresses; people know them by name.
+    for change in &mut report.breaker {
+        if let Some(name) = names.get(&change.key) {
+            change.key = format!("{name} ({})", change.key);
+        }
+    }
+    Ok(report)
 }
 
 /// What the proxies' links need besides the topology.
