@@ -474,3 +474,25 @@ async fn rollback_leaves_traffic_clean() {
     );
     assert_eq!(rig.proxy.stats().connections_reset, 0);
 }
+
+#[tokio::test]
+async fn a_close_does_not_cross_a_partition() {
+    let rig = rig().await;
+    let mut stream = TcpStream::connect(rig.proxy.local_addr()).await.unwrap();
+    assert_eq!(
+        raw_echo(&mut stream, 1).await.unwrap().as_deref(),
+        Some("raw")
+    );
+    rig.faults.add(Rule {
+        fault: "cut".into(),
+        from: hosts(&[SERVER]),
+        to: None,
+        effect: Effect::Partition,
+    });
+    rig.server.abort().await;
+    let mut byte = [0u8; 1];
+    let read = tokio::time::timeout(Duration::from_millis(300), stream.read(&mut byte)).await;
+    assert!(read.is_err(), "the close crossed the partition: {read:?}");
+    rig.faults.remove("cut");
+    ends(&mut stream).await;
+}

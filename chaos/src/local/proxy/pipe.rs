@@ -118,7 +118,9 @@ impl Pipe {
                     self.shared.stats.delivered(to_server, chunk.bytes.len());
                 }
             }
-            if eof && self.queue.is_empty() && self.held.is_empty() && self.waiting.is_empty() {
+            // The end of the stream crosses a partition no sooner than the bytes would.
+            let drained = self.queue.is_empty() && self.held.is_empty() && self.waiting.is_empty();
+            if eof && drained && !self.link.view.partitioned {
                 let _ = dst.shutdown().await;
                 return End::Closed;
             }
