@@ -154,8 +154,8 @@ impl Pipe {
         }
     }
 
-    /// Frames held by method faults that are due move on; answers are returned. Waiting
-    /// frames are queued once the stream is at a frame boundary.
+    /// Frames held by method faults that are due move on, in the order they came; answers
+    /// are returned. Waiting frames are queued once the stream is at a frame boundary.
     fn release(&mut self, now: Instant, eof: bool) -> Vec<Bytes> {
         let mut answers = Vec::new();
         let mut i = 0;
@@ -164,7 +164,7 @@ impl Pipe {
                 i += 1;
                 continue;
             }
-            let held = self.held.swap_remove(i);
+            let held = self.held.remove(i);
             match held.answer {
                 true => answers.push(held.bytes),
                 false => self.waiting.push_back(held.bytes),
