@@ -8,12 +8,14 @@
 //! - `PROXY_BENCH_BLOCK` calls per block; the paths alternate block by block so that a
 //!   change of machine load hits both alike (default 500)
 //! - `PROXY_BENCH_BYTES` echo message size (default 64)
+//! - `PROXY_BENCH_SHARED=1` runs the proxy on the caller's thread and runtime (as in a
+//!   controller whose probe and proxies share one runtime) instead of its own
 //! - `PROXY_BENCH_DELAY_US` a NetworkChaos delay in force on the requests (default 0:
 //!   none), to see how close the added latency comes to the configured one
 //!
 //! Setup: core's echo server on its own thread and tokio runtime (as the instance is its
-//! own process), the proxy on another (as in the controller), and one closed-loop caller
-//! through the real client stack (`Client::from_config`, TTHeader + Binary, exclusive
+//! own process), the proxy on another (or on the caller's, see `PROXY_BENCH_SHARED`), and
+//! one closed-loop caller through the real client stack (`Client::from_config`, TTHeader + Binary, exclusive
 //! pool: one pooled connection per path, no retries, breakers off) on the main thread. A
 //! call's latency is from just before `echo` to its reply, in microseconds. The machine's
 //! load average is printed before and after, since other work on the cores moves the tail.
@@ -87,6 +89,33 @@ fn client(addr: SocketAddr) -> EchoClient {
     EchoClient::new(client, ProtocolId::Binary)
 }
 
+/// A proxy to `server` with no fault, or `delay` on the requests.
+async fn start_proxy(server: SocketAddr, delay: Duration) -> Proxy {
+    let config = ProxyConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        upstream: server,
+        server: "echo-az1-0".into(),
+        client: PROBE_NAME.into(),
+        base_latency: None,
+        rtt: Duration::from_micros(100),
+        seed: 1,
+    };
+    let faults = ProxyFaults::new();
+    if !delay.is_zero() {
+        faults.add(Rule {
+            fault: "bench-delay".into(),
+            from: [PROBE_NAME.to_owned()].into(),
+            to: None,
+            effect: Effect::Delay {
+                latency: delay,
+                jitter: Duration::ZERO,
+                correlation: 0.0,
+            },
+        });
+    }
+    Proxy::start(config, faults).await.unwrap()
+}
+
 fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 60_000_000, 3).unwrap()
 }
@@ -131,35 +160,30 @@ fn main() {
         std::future::pending::<()>().await;
     });
     let delay = Duration::from_micros(env_num("PROXY_BENCH_DELAY_US", 0));
-    let proxy = background(move |addr| async move {
-        let config = ProxyConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            upstream: server,
-            server: "echo-az1-0".into(),
-            client: PROBE_NAME.into(),
-            base_latency: None,
-            rtt: Duration::from_micros(100),
-            seed: 1,
-        };
-        let faults = ProxyFaults::new();
-        if !delay.is_zero() {
-            faults.add(Rule {
-                fault: "bench-delay".into(),
-                from: [PROBE_NAME.to_owned()].into(),
-                to: None,
-                effect: Effect::Delay {
-                    latency: delay,
-                    jitter: Duration::ZERO,
-                    correlation: 0.0,
-                },
-            });
+    let shared = env_num("PROXY_BENCH_SHARED", 0) == 1;
+    println!(
+        "proxy on {}",
+        match shared {
+            true => "the caller's thread and runtime",
+            false => "its own thread and runtime",
         }
-        let proxy = Proxy::start(config, faults).await.unwrap();
-        addr.send(proxy.local_addr()).unwrap();
-        std::future::pending::<()>().await;
-    });
-
+    );
     let rt = runtime();
+    // Kept until the end of `main`: dropping a proxy closes it.
+    let mut on_caller_thread = None;
+    let proxy = match shared {
+        true => {
+            let started = rt.block_on(start_proxy(server, delay));
+            let addr = started.local_addr();
+            on_caller_thread = Some(started);
+            addr
+        }
+        false => background(move |addr| async move {
+            let proxy = start_proxy(server, delay).await;
+            addr.send(proxy.local_addr()).unwrap();
+            std::future::pending::<()>().await;
+        }),
+    };
     let (direct_hist, proxied_hist) = rt.block_on(async {
         let direct = client(server);
         let proxied = client(proxy);
@@ -188,4 +212,5 @@ fn main() {
         println!("configured delay: {} µs", delay.as_micros());
     }
     println!("load average after: {}", load_average());
+    drop(on_caller_thread);
 }

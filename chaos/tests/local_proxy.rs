@@ -342,27 +342,73 @@ async fn method_faults_delay_abort_and_replace() {
     assert_eq!(rig.proxy.stats().connections, 1);
 }
 
-/// One framed echo call on a raw connection; the reply's message.
-async fn raw_echo(stream: &mut TcpStream, seq_id: i32) -> std::io::Result<Option<String>> {
+/// A framed echo call to `method` (the server knows only `echo`).
+fn raw_call(method: &str, seq_id: i32) -> Vec<u8> {
     let message = Message {
         header: MessageHeader {
-            name: echo::METHOD,
+            name: method,
             kind: MessageType::Call,
             seq_id,
         },
         body: EchoArgs::new("raw"),
     };
-    let frame = encode_frame::<Binary, _>(Transport::Framed, None, &message).unwrap();
-    stream.write_all(&frame).await?;
-    let mut reader = FrameReader::new(DecodeLimits::default());
+    encode_frame::<Binary, _>(Transport::Framed, None, &message)
+        .unwrap()
+        .to_vec()
+}
+
+/// The next reply on a raw connection: its sequence id and echo message (`None` for an
+/// exception); `Ok(None)` at the end of the stream.
+async fn raw_reply(
+    reader: &mut FrameReader,
+    stream: &mut TcpStream,
+) -> std::io::Result<Option<(i32, Option<String>)>> {
     let Some(bytes) = reader.read(stream).await.map_err(std::io::Error::other)? else {
         return Ok(None);
     };
     let frame = reader.decode(&bytes).unwrap();
+    let limits = DecodeLimits::default();
     let reply = frame
-        .decode_message::<EchoResult>(DecodeLimits::default())
+        .decode_message::<faultline_core::protocol::Value>(limits)
         .unwrap();
-    Ok(reply.body.success.map(|r| r.message))
+    let message = match reply.header.kind {
+        MessageType::Reply => frame
+            .decode_message::<EchoResult>(limits)
+            .unwrap()
+            .body
+            .success
+            .map(|r| r.message),
+        _ => None,
+    };
+    Ok(Some((reply.header.seq_id, message)))
+}
+
+/// One framed echo call on a raw connection; the reply's message.
+async fn raw_echo(stream: &mut TcpStream, seq_id: i32) -> std::io::Result<Option<String>> {
+    stream.write_all(&raw_call(echo::METHOD, seq_id)).await?;
+    let mut reader = FrameReader::new(DecodeLimits::default());
+    Ok(raw_reply(&mut reader, stream).await?.and_then(|(_, m)| m))
+}
+
+#[tokio::test]
+async fn a_held_request_does_not_hold_back_the_frames_behind_it() {
+    let rig = rig().await;
+    rig.faults.add_method(method_rule(
+        "slow-echo",
+        MethodFault {
+            delay: Some(Duration::from_millis(200)),
+            ..method_fault(HttpChaosTarget::Request)
+        },
+    ));
+    let mut stream = TcpStream::connect(rig.proxy.local_addr()).await.unwrap();
+    let both = [raw_call(echo::METHOD, 1), raw_call("other", 2)].concat();
+    stream.write_all(&both).await.unwrap();
+    let mut reader = FrameReader::new(DecodeLimits::default());
+    let first = raw_reply(&mut reader, &mut stream).await.unwrap().unwrap();
+    let second = raw_reply(&mut reader, &mut stream).await.unwrap().unwrap();
+    // The unknown method's exception comes first; the held echo after its delay.
+    assert_eq!(first, (2, None));
+    assert_eq!(second, (1, Some("raw".to_owned())));
 }
 
 /// The connection ends (EOF or reset) within a second.
@@ -427,4 +473,26 @@ async fn rollback_leaves_traffic_clean() {
         "{after:?} after rollback, {base:?} before"
     );
     assert_eq!(rig.proxy.stats().connections_reset, 0);
+}
+
+#[tokio::test]
+async fn a_close_does_not_cross_a_partition() {
+    let rig = rig().await;
+    let mut stream = TcpStream::connect(rig.proxy.local_addr()).await.unwrap();
+    assert_eq!(
+        raw_echo(&mut stream, 1).await.unwrap().as_deref(),
+        Some("raw")
+    );
+    rig.faults.add(Rule {
+        fault: "cut".into(),
+        from: hosts(&[SERVER]),
+        to: None,
+        effect: Effect::Partition,
+    });
+    rig.server.abort().await;
+    let mut byte = [0u8; 1];
+    let read = tokio::time::timeout(Duration::from_millis(300), stream.read(&mut byte)).await;
+    assert!(read.is_err(), "the close crossed the partition: {read:?}");
+    rig.faults.remove("cut");
+    ends(&mut stream).await;
 }

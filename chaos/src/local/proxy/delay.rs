@@ -48,3 +48,30 @@ impl Correlated {
 pub(super) fn base(fitted: &Fitted, rng: &SplitMix64) -> Duration {
     Duration::from_micros(fitted.sample(rng)).min(MAX_DELAY)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn draws_stay_within_the_jitter_and_follow_the_correlation() {
+        let rng = SplitMix64::new(5);
+        let (latency, jitter) = (Duration::from_millis(10), Duration::from_millis(2));
+        let mut free = Correlated::default();
+        let draws: Vec<Duration> = (0..1000)
+            .map(|_| free.draw(latency, jitter, 0.0, &rng))
+            .collect();
+        assert!(draws
+            .iter()
+            .all(|d| *d >= latency - jitter && *d <= latency + jitter));
+        let mean = draws.iter().sum::<Duration>() / 1000;
+        assert!(
+            mean.abs_diff(latency) < Duration::from_micros(200),
+            "{mean:?}"
+        );
+        let mut stuck = Correlated::default();
+        let first = stuck.draw(latency, jitter, 1.0, &rng);
+        assert!((0..10).all(|_| stuck.draw(latency, jitter, 1.0, &rng) == first));
+        assert_eq!(base(&Fitted::fixed(800), &rng), Duration::from_micros(800));
+    }
+}

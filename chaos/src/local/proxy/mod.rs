@@ -8,11 +8,11 @@
 //!   directions through the faults. Requests (client -> server) are acted on by the rules
 //!   that cover `(client, server)`, replies by those that cover `(server, client)`.
 //!
-//! One file per fault kind: [`delay`](self::delay) (and the topology's base latency),
-//! [`loss`](self::loss), [`corrupt`](self::corrupt), [`duplicate`](self::duplicate),
-//! [`bandwidth`](self::bandwidth), [`partition`](self::partition), and
-//! [`method`](self::method) for HTTPChaos on Thrift frames. Every random draw comes from
-//! one seeded `SplitMix64` per proxy.
+//! One file per fault kind: `delay.rs` (and the topology's base latency), `loss.rs`,
+//! `corrupt.rs`, `duplicate.rs`, `bandwidth.rs`, `partition.rs`, and `method.rs` for
+//! HTTPChaos on Thrift frames; `pipe.rs` moves one direction's bytes (bounded: past
+//! 4 MiB held it stops reading), `connection.rs` ties the two directions together and
+//! resets or closes them. Every random draw comes from one seeded `SplitMix64` per proxy.
 
 mod bandwidth;
 mod connection;

@@ -118,7 +118,9 @@ impl Pipe {
                     self.shared.stats.delivered(to_server, chunk.bytes.len());
                 }
             }
-            if eof && self.queue.is_empty() && self.held.is_empty() && self.waiting.is_empty() {
+            // The end of the stream crosses a partition no sooner than the bytes would.
+            let drained = self.queue.is_empty() && self.held.is_empty() && self.waiting.is_empty();
+            if eof && drained && !self.link.view.partitioned {
                 let _ = dst.shutdown().await;
                 return End::Closed;
             }
@@ -152,8 +154,8 @@ impl Pipe {
         }
     }
 
-    /// Frames held by method faults that are due move on; answers are returned. Waiting
-    /// frames are queued once the stream is at a frame boundary.
+    /// Frames held by method faults that are due move on, in the order they came; answers
+    /// are returned. Waiting frames are queued once the stream is at a frame boundary.
     fn release(&mut self, now: Instant, eof: bool) -> Vec<Bytes> {
         let mut answers = Vec::new();
         let mut i = 0;
@@ -162,7 +164,7 @@ impl Pipe {
                 i += 1;
                 continue;
             }
-            let held = self.held.swap_remove(i);
+            let held = self.held.remove(i);
             match held.answer {
                 true => answers.push(held.bytes),
                 false => self.waiting.push_back(held.bytes),
