@@ -77,6 +77,10 @@ fn run_file(path: &Path) -> Report {
 fn zone_failover_pulls_traffic_home_and_fails_without_zone_aware_balancing() {
     let report = run_file(&example("zone-failover"));
     assert_passed(&report);
+    // Traffic really spilled to az2 while az1 was down (and the clause says it came
+    // home when az2 slowed): calibrated, the local links keep az2 under the threshold.
+    let spilled = report.summary.zones["az2"].calls as f64 / report.summary.calls as f64;
+    assert!(spilled > 0.05, "az2 answered {spilled:.3} of the calls");
     let broken = with_client("zone-failover", json!({"balancer": {"type": "roundRobin"}}));
     let broken = run_text(broken.as_bytes(), Path::new("broken.yaml"));
     assert_fails_on(

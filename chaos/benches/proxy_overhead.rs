@@ -97,6 +97,7 @@ async fn start_proxy(server: SocketAddr, delay: Duration) -> Proxy {
         server: "echo-az1-0".into(),
         client: PROBE_NAME.into(),
         base_latency: None,
+        path_cost: Default::default(),
         rtt: Duration::from_micros(100),
         seed: 1,
     };

@@ -54,6 +54,7 @@ async fn rig_with(base_latency: Option<Fitted>) -> Rig {
             server: SERVER.into(),
             client: PROBE_NAME.into(),
             base_latency,
+            path_cost: Default::default(),
             rtt: Duration::from_micros(100),
             seed: 7,
         },

@@ -24,14 +24,14 @@ use std::time::Duration;
 
 use faultline_core::client::{Client, EchoClient};
 use faultline_core::config::{duration, FieldErrors, Validate};
-use faultline_core::event::{EventBus, Origin};
+use faultline_core::event::{Event, EventBus, EventSink, Origin};
 use faultline_core::lb::Discovery;
 use faultline_core::net::Tcp;
 use faultline_core::rpc::Instance;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use super::calibrate::round_trip;
+use super::calibrate::{corrected, round_trip, PathCost, UnderLoad};
 use super::proxy::{Proxy, ProxyConfig, ProxyFaults, ProxyStats};
 use super::supervisor::{ServerCommand, StartError, Supervisor, UnexpectedExit};
 use crate::faults::latency::Fitted;
@@ -184,9 +184,11 @@ pub async fn run(
         Some(addr) => round_trip(addr, &client_config).await,
         None => None,
     };
+    let path_cost = Arc::new(PathCost::default());
+    path_cost.set(overhead.unwrap_or_default());
     let links = Links {
         caller_zone: &caller_zone,
-        overhead: overhead.unwrap_or_default(),
+        path_cost: path_cost.clone(),
         seed: options.seed,
     };
     let proxies = match start_proxies(spec, &instances, &links, &supervisor, &faults).await {
@@ -220,8 +222,18 @@ pub async fn run(
     };
     let probe = ProbeHandle::new(&load);
     let measured_from = Instant::now() + load.warmup;
+    let under_load = Arc::new(UnderLoad::new(&caller_zone));
+    let sinks: [Arc<dyn EventSink>; 2] = [probe.event_sink(), under_load.clone()];
+    let calibration = tokio::spawn(calibrate_under_load(
+        under_load,
+        path_cost.clone(),
+        spec.topology.latency.within_zone.mean,
+        (measured_from, load.warmup),
+    ));
     let events = EventBus::default()
-        .with_sink(probe.event_sink())
+        .with_sink(Arc::new(move |event: &Event| {
+            sinks.iter().for_each(|sink| sink.record(event))
+        }))
         .with_origin(Origin::new(PROBE_NAME, Some(caller_zone.as_str().into())));
     let client = match Client::from_config(&client_config, Tcp, discovery, events) {
         Ok(client) => client,
@@ -320,6 +332,13 @@ pub async fn run(
         ),
         None => "Calls to an instance failed at the start, so the cost of a call here was not measured: the proxies added the topology's round trips in full.".to_owned(),
     });
+    if let Ok(Some((measured, cost))) = calibration.await {
+        notes.push(format!(
+            "Under the run's load, calls within the caller's zone took {} on average in the second half of the warm-up; from then on the proxies took {} off each round trip they added.",
+            duration::format(measured),
+            duration::format(cost)
+        ));
+    }
     notes.push(format!(
         "Proxies: {}.",
         proxy_stats
@@ -357,11 +376,32 @@ pub async fn run(
     Ok(report)
 }
 
+/// During the second half of the warm-up, measures what calls within the caller's zone
+/// take under the run's load and corrects `path_cost` so that they take `target`; the
+/// figures (measured mean, new cost) when there was anything to measure.
+async fn calibrate_under_load(
+    under_load: Arc<UnderLoad>,
+    path_cost: Arc<PathCost>,
+    target: Duration,
+    (measured_from, warmup): (Instant, Duration),
+) -> Option<(Duration, Duration)> {
+    if warmup.is_zero() || target.is_zero() {
+        return None;
+    }
+    tokio::time::sleep_until(measured_from - warmup / 2).await;
+    under_load.start();
+    tokio::time::sleep_until(measured_from).await;
+    let measured = under_load.finish()?;
+    let cost = corrected(path_cost.get(), measured, target);
+    path_cost.set(cost);
+    Some((measured, cost))
+}
+
 /// What the proxies' links need besides the topology.
 struct Links<'a> {
     caller_zone: &'a str,
-    /// What a call costs here without any modelled latency ([`round_trip`]).
-    overhead: Duration,
+    /// What a call costs here without any modelled latency.
+    path_cost: Arc<PathCost>,
     seed: u64,
 }
 
@@ -387,7 +427,8 @@ async fn start_proxies(
             upstream,
             server: instance.name.clone(),
             client: PROBE_NAME.to_owned(),
-            base_latency: base_latency(link, links.overhead),
+            base_latency: base_latency(link),
+            path_cost: links.path_cost.clone(),
             rtt: link.mean,
             seed: seed ^ (index as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15),
         };
@@ -402,12 +443,11 @@ async fn start_proxies(
     Ok(proxies)
 }
 
-/// A link's round-trip latency in microseconds less `overhead` (what a call already
-/// takes); `None` when it has none.
-fn base_latency(link: &Latency, overhead: Duration) -> Option<Fitted> {
+/// A link's round-trip latency in microseconds; `None` when it has none.
+fn base_latency(link: &Latency) -> Option<Fitted> {
     let micros = |d: Duration| d.as_secs_f64() * 1e6;
     let (mean, p99) = (micros(link.mean), micros(link.p99.max(link.mean)));
-    (mean > 0.0).then(|| Fitted::fit(mean, p99, micros(overhead).min(mean)))
+    (mean > 0.0).then(|| Fitted::fit(mean, p99, 0.0))
 }
 
 /// What the scheduler needs.

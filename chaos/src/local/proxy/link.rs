@@ -130,7 +130,7 @@ impl Link {
         let rng = &shared.rng;
         let mut delay = Duration::ZERO;
         if let (Side::Request, Some(base)) = (self.side, &shared.config.base_latency) {
-            delay += delay::base(base, rng);
+            delay += delay::base(base, rng).saturating_sub(shared.config.path_cost.get());
         }
         let mut stamp = Stamp {
             ready: now,

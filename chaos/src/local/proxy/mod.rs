@@ -40,6 +40,7 @@ use faultline_core::rng::SplitMix64;
 use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 
+use super::calibrate::PathCost;
 use crate::faults::latency::Fitted;
 
 pub use faults::{ProxyFaults, Table};
@@ -62,6 +63,9 @@ pub struct ProxyConfig {
     /// The topology's extra round-trip time, in microseconds, added on the request
     /// direction (as in the simulation); `None`: none.
     pub base_latency: Option<Fitted>,
+    /// Taken off every base-latency draw: what the path already costs without it (see
+    /// `local::calibrate`); the run may change it while the proxy runs.
+    pub path_cost: Arc<PathCost>,
     /// The path's round trip, for the loss repair model.
     pub rtt: Duration,
     pub seed: u64,
