@@ -1,7 +1,7 @@
 //! The report as one self-contained HTML page: no script, no external file; charts are
 //! inline SVG. Sections: verdict, clauses, checks, faults, summary with per-zone latency,
 //! latency percentiles over time (fault windows shaded), outcomes over time, traffic share
-//! by zone, the breaker timeline, and the backend's notes.
+//! by zone, the breaker timeline ([`super::breakers`]), and the backend's notes.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -10,16 +10,16 @@ use faultline_core::config::duration;
 
 use super::model::{Report, SecondRow, Verdict};
 
-const WIDTH: f64 = 960.0;
+pub(super) const WIDTH: f64 = 960.0;
 const HEIGHT: f64 = 220.0;
-const LEFT: f64 = 64.0;
+pub(super) const LEFT: f64 = 64.0;
 const BOTTOM: f64 = 28.0;
 const COLORS: [&str; 6] = [
     "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
 ];
 
 /// Escapes text for HTML element content and attribute values.
-fn esc(text: &str) -> String {
+pub(super) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -34,7 +34,7 @@ fn esc(text: &str) -> String {
     out
 }
 
-fn fmt(d: Duration) -> String {
+pub(super) fn fmt(d: Duration) -> String {
     duration::format(d)
 }
 
@@ -79,7 +79,7 @@ svg {{ background: #fafafa; border: 1px solid #ddd; }} code {{ background: #f2f2
     faults(&mut page, report);
     summary(&mut page, report);
     charts(&mut page, report);
-    breaker(&mut page, report);
+    super::breakers::render(&mut page, report);
     if !report.notes.is_empty() {
         page.push_str("<h2>How this run was modelled</h2><ul>");
         for note in &report.notes {
@@ -371,32 +371,4 @@ fn charts(page: &mut String, report: &Report) {
             &shares,
         );
     }
-}
-
-fn breaker(page: &mut String, report: &Report) {
-    page.push_str("<h2>Breaker timeline</h2>");
-    if report.breaker.is_empty() {
-        page.push_str("<p>No breaker changed state.</p>");
-        return;
-    }
-    page.push_str("<table><tr><th>at</th><th>breaker</th><th>from</th><th>to</th></tr>");
-    for change in report.breaker.iter().take(500) {
-        let _ = write!(
-            page,
-            "<tr><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td></tr>",
-            fmt(change.at),
-            change.kind,
-            esc(&change.key),
-            change.from.name(),
-            change.to.name()
-        );
-    }
-    if report.breaker.len() > 500 {
-        let _ = write!(
-            page,
-            "<tr><td colspan=\"4\">… {} more in report.json</td></tr>",
-            report.breaker.len() - 500
-        );
-    }
-    page.push_str("</table>");
 }

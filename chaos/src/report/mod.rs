@@ -2,6 +2,7 @@
 //! as one self-contained HTML page with charts ([`html`]), and as a few lines for a
 //! terminal ([`text`]).
 
+mod breakers;
 pub mod html;
 pub mod model;
 pub mod text;
