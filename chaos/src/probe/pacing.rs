@@ -6,10 +6,11 @@
 //!   wakes up to a millisecond or more late.
 //! - [`Pacing::Precise`] (real runtime only: it reads the wall clock) runs the schedule on a
 //!   pacing thread: `std::thread::sleep` (a high-resolution timer, which still wakes
-//!   ~0.1 ms late) until [`SPIN`] before a call is due, then yields the core in a loop until
-//!   it is due, and hands the tick to the generator over a channel. At rates above
-//!   `1 / SPIN` (5,000/s) the thread is always in that loop: about one core, given
-//!   back to any other thread that wants it.
+//!   ~0.1 ms late) until [`AHEAD`] before a call is due, then a tick over a channel wakes
+//!   the generator, which yields to the runtime in a loop until the call is due. Waking
+//!   the runtime ahead keeps a parked worker's wake-up (~0.1 ms on an idle VM) out of the
+//!   call's start, and a worker in that loop keeps polling its I/O. The cost is a worker
+//!   busy for up to [`AHEAD`] per call: always, from `1 / AHEAD` (3,333) calls per second.
 
 use std::time::Duration;
 
@@ -18,18 +19,17 @@ use tokio::time::Instant;
 
 use super::Load;
 
-/// How long before a call is due the precise pacer stops sleeping and starts yielding:
-/// above the thread sleep's usual overshoot (~0.1 ms, p99 ~0.2 ms on a loaded VM).
-const SPIN: Duration = Duration::from_micros(200);
+/// How long before a call is due the pacing thread wakes the generator: the thread
+/// sleep's usual overshoot (~0.1 ms) plus a parked worker's wake-up (~0.1 ms), and some.
+const AHEAD: Duration = Duration::from_micros(300);
 
 /// How the generator waits until a call is due.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pacing {
     /// tokio's timer: virtual time under turmoil; ~1 ms late on a real runtime.
-    #[default]
     Timer,
-    /// A pacing thread on the wall clock, released within microseconds of the due time.
-    /// Needs a runtime whose clock is the wall clock (not turmoil, not paused time).
+    /// A pacing thread on the wall clock wakes the generator ahead, which yields until the
+    /// due time. Needs a runtime whose clock is the wall clock (not turmoil, not paused).
     Precise,
 }
 
@@ -52,7 +52,11 @@ impl Ticks {
                 .name("probe-pacer".into())
                 .spawn(move || {
                     for k in 0..load.total() {
-                        wait_until(origin + load.due(k));
+                        let wake = origin + load.due(k);
+                        let wake = wake.checked_sub(AHEAD).unwrap_or(wake);
+                        std::thread::sleep(
+                            wake.saturating_duration_since(std::time::Instant::now()),
+                        );
                         if tx.send(()).is_err() {
                             return;
                         }
@@ -79,24 +83,14 @@ impl Ticks {
         self.next += 1;
         match &mut self.precise {
             None => tokio::time::sleep_until(due).await,
-            Some(ticks) => ticks.recv().await?,
+            Some(ticks) => {
+                ticks.recv().await?;
+                while Instant::now() < due {
+                    tokio::task::yield_now().await;
+                }
+            }
         }
         Some(due)
-    }
-}
-
-/// Blocks the thread until `due` on the wall clock: sleeps until [`SPIN`] before it, then
-/// yields until it has passed.
-fn wait_until(due: std::time::Instant) {
-    loop {
-        let left = due.saturating_duration_since(std::time::Instant::now());
-        if left.is_zero() {
-            return;
-        }
-        match left.checked_sub(SPIN) {
-            Some(sleep) if !sleep.is_zero() => std::thread::sleep(sleep),
-            _ => std::thread::yield_now(),
-        }
     }
 }
 
