@@ -5,6 +5,7 @@
 //!   each behind a fault proxy (`faultline_chaos::local`). A progress bar shows the
 //!   second, the rate, p99, error and fallback rates and the faults in force. Ctrl-C or
 //!   SIGTERM rolls every fault back and still writes the report.
+//!   `--loss kernel` makes NetworkChaos loss with nftables on the instances' ports (root).
 //! - `sim`: the same file in deterministic virtual time (as `faultline sim run`).
 //! - `kube`: not available yet; it exits 3 and says so.
 //!
@@ -38,10 +39,21 @@ pub struct RunArgs {
     /// Seeds every choice of the run (which instances `mode: one` picks, jitter, ...).
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Who makes NetworkChaos loss on the local backend: the fault proxies (a lost chunk
+    /// arrives late, as TCP repairs it), or the kernel (nftables drops packets on the
+    /// instances' ports; needs root and nftables).
+    #[arg(long, value_enum, default_value = "proxy")]
+    loss: LossBy,
     /// Where report.json and report.html go (default: the experiment's report.dir, or
     /// faultline-reports/<name>).
     #[arg(long, value_name = "DIR")]
     report_dir: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LossBy {
+    Proxy,
+    Kernel,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -83,7 +95,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
                 .map(|outcome| outcome.report)
                 .map_err(|err| err.to_string())
         }
-        RunBackend::Local => run_local(experiment, document, args.seed),
+        RunBackend::Local => run_local(experiment, document, args),
     };
     let report = match report {
         Ok(report) => report,
@@ -132,12 +144,13 @@ pub fn write_report(report: &Report, experiment: &Experiment, report_dir: Option
 fn run_local(
     experiment: &Experiment,
     document: &faultline_chaos::spec::located::Document,
-    seed: u64,
+    args: &RunArgs,
 ) -> Result<Report, String> {
     let program =
         std::env::current_exe().map_err(|err| format!("cannot find faultline itself: {err}"))?;
     let options = LocalOptions {
-        seed,
+        seed: args.seed,
+        kernel_loss: args.loss == LossBy::Kernel,
         server: ServerCommand {
             program,
             args: vec!["serve".to_owned()],

@@ -47,6 +47,7 @@ fn run_text(text: &[u8], path: &Path) -> Report {
     let (experiment, document) = load(text, path);
     let options = LocalOptions {
         seed: 1,
+        kernel_loss: false,
         server: ServerCommand {
             program: faultline(),
             args: vec!["serve".to_owned()],

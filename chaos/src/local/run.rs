@@ -15,7 +15,7 @@
 //!    report built, with the invariant check `instances-stay-up` (no instance exited
 //!    without a fault killing it).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::ops::ControlFlow;
@@ -31,11 +31,13 @@ use faultline_core::rpc::Instance;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use super::actions::Hands;
 use super::calibrate::{corrected, round_trip, PathCost, UnderLoad};
+use super::kernel_loss::KernelLoss;
 use super::proxy::{Proxy, ProxyConfig, ProxyFaults, ProxyStats};
 use super::supervisor::{ServerCommand, StartError, Supervisor, UnexpectedExit};
 use crate::faults::latency::Fitted;
-use crate::faults::{schedule, Action, Timed, RESTART_DELAY};
+use crate::faults::{schedule, Timed, RESTART_DELAY};
 use crate::hypothesis::{self, AbortMonitor};
 use crate::plan::{self, Backend, PlanOptions, PROBE_NAME};
 use crate::probe::{self, Load, Pacing, ProbeHandle, Timeline};
@@ -49,6 +51,9 @@ pub struct LocalOptions {
     pub seed: u64,
     /// How to start an instance (`faultline serve`).
     pub server: ServerCommand,
+    /// Loss made by the kernel (nftables drops on the instances' ports) instead of the
+    /// proxies: the real TCP stack repairs it. Needs root and nftables.
+    pub kernel_loss: bool,
 }
 
 /// What a run tells its watcher (the progress display).
@@ -95,6 +100,8 @@ pub enum LocalError {
     Client(FieldErrors),
     #[error(transparent)]
     Start(#[from] StartError),
+    #[error("--loss kernel cannot run here: {0}")]
+    KernelLoss(String),
     #[error("cannot start the fault proxy of {instance}: {source}")]
     Proxy {
         instance: String,
@@ -118,9 +125,6 @@ struct Stop {
 struct Control {
     stop: Mutex<Option<Stop>>,
     stopped: Notify,
-    /// Faults injected so far, and those in force now.
-    injected: Mutex<BTreeSet<String>>,
-    active: Mutex<BTreeSet<String>>,
 }
 
 impl Control {
@@ -179,6 +183,16 @@ pub async fn run(
 
     let supervisor = Arc::new(Supervisor::start(&options.server, &instances).await?);
     let faults = ProxyFaults::new();
+    let kernel = match options.kernel_loss {
+        true => match KernelLoss::new() {
+            Ok(kernel) => Some(kernel),
+            Err(why) => {
+                supervisor.shutdown().await;
+                return Err(LocalError::KernelLoss(why));
+            }
+        },
+        false => None,
+    };
     let first = instances.first().map(|i| supervisor.addrs()[&i.name]);
     let overhead = match first {
         Some(addr) => round_trip(addr, &client_config).await,
@@ -243,20 +257,24 @@ pub async fn run(
         }
     };
 
+    let ports = instances
+        .iter()
+        .map(|i| (i.name.clone(), supervisor.addrs()[&i.name].port()))
+        .collect();
+    let hands = Arc::new(Hands::new(faults, supervisor.clone(), kernel, ports));
     let control = Arc::new(Control::default());
     let scheduler = tokio::spawn(drive(
         Driver {
             spec: spec.clone(),
             actions: schedule.actions.clone(),
-            faults: faults.clone(),
-            supervisor: supervisor.clone(),
+            hands: hands.clone(),
             probe: probe.clone(),
             control: control.clone(),
         },
         measured_from,
     ));
     let interruption = {
-        let control = control.clone();
+        let (control, hands) = (control.clone(), hands.clone());
         tokio::spawn(async move {
             let reason = interrupt.await;
             let at = Instant::now().saturating_duration_since(measured_from);
@@ -265,6 +283,7 @@ pub async fn run(
                 at,
                 aborts: true,
             });
+            hands.rollback();
         })
     };
 
@@ -284,10 +303,11 @@ pub async fn run(
                     at: Duration::from_secs(second + 1),
                     aborts: true,
                 });
+                hands.rollback();
                 return ControlFlow::Break(());
             }
             watch(RunEvent::Second(progress_of(
-                second, total, timeline, &control,
+                second, total, timeline, &hands,
             )));
             ControlFlow::Continue(())
         },
@@ -300,7 +320,7 @@ pub async fn run(
         aborts: false,
     });
     let _ = scheduler.await;
-    rollback(&faults, &supervisor, &control);
+    hands.rollback();
     let proxy_stats: Vec<_> = proxies.iter().map(Proxy::stats).collect();
     let names: BTreeMap<String, String> = proxies
         .iter()
@@ -315,7 +335,7 @@ pub async fn run(
     let measured = stop
         .as_ref()
         .map_or(spec.workload.duration, |s| s.at.min(spec.workload.duration));
-    let injected = Control::lock(&control.injected).clone();
+    let injected = hands.injected();
     for fault in &mut schedule.faults {
         if fault.skipped.is_none() && !injected.contains(&fault.name) {
             fault.skipped = Some(match &stop {
@@ -325,6 +345,11 @@ pub async fn run(
         }
     }
     let mut notes = model_notes(spec, &instances, supervisor.addrs());
+    notes.push(match options.kernel_loss {
+        true => "Loss ran in the kernel: nftables dropped packets on the instances' loopback ports and the real TCP stack repaired them.".to_owned(),
+        false => "Loss ran in the proxies: a lost chunk was delivered late, as TCP repairs a lost segment (the TCP repair model), not dropped.".to_owned(),
+    });
+    notes.extend(hands.errors());
     notes.push(match overhead {
         Some(overhead) => format!(
             "A call took {} here without any modelled latency (median of sequential calls to one instance at the start); the proxies added the topology's round trips less that.",
@@ -454,19 +479,17 @@ fn base_latency(link: &Latency) -> Option<Fitted> {
 struct Driver {
     spec: ExperimentSpec,
     actions: Vec<Timed>,
-    faults: Arc<ProxyFaults>,
-    supervisor: Arc<Supervisor>,
+    hands: Arc<Hands>,
     probe: ProbeHandle,
     control: Arc<Control>,
 }
 
-/// Applies each action when it is due, until the run stops; then rolls back.
+/// Applies each action when it is due, until the run stops.
 async fn drive(driver: Driver, measured_from: Instant) {
     let Driver {
         spec,
         actions,
-        faults,
-        supervisor,
+        hands,
         probe,
         control,
     } = driver;
@@ -499,58 +522,11 @@ async fn drive(driver: Driver, measured_from: Instant) {
                 break;
             }
         }
-        apply(&timed.action, &faults, &supervisor, &control);
+        hands.apply(&timed.action);
     }
 }
 
-/// Makes `action` happen now.
-fn apply(action: &Action, faults: &ProxyFaults, supervisor: &Supervisor, control: &Control) {
-    let mark = |fault: &str| {
-        Control::lock(&control.injected).insert(fault.to_owned());
-        Control::lock(&control.active).insert(fault.to_owned());
-    };
-    match action {
-        Action::AddRule(rule) => {
-            mark(&rule.fault);
-            faults.add(rule.clone());
-        }
-        Action::AddMethodRule(rule) => {
-            mark(&rule.fault);
-            faults.add_method(rule.clone());
-        }
-        Action::RemoveRules { fault } => {
-            faults.remove(fault);
-            Control::lock(&control.active).remove(fault);
-        }
-        Action::Kill { fault, host } => {
-            mark(fault);
-            supervisor.kill(host);
-        }
-        Action::Pause { fault, host } => {
-            mark(fault);
-            supervisor.pause(host);
-        }
-        Action::Resume { fault, host } => {
-            supervisor.resume(host);
-            Control::lock(&control.active).remove(fault);
-        }
-        // The supervisor starts every exited instance again after RESTART_DELAY.
-        Action::Restart { fault, .. } => {
-            Control::lock(&control.active).remove(fault);
-        }
-    }
-}
-
-/// Undoes every fault in force: rules removed, paused instances continued.
-fn rollback(faults: &ProxyFaults, supervisor: &Supervisor, control: &Control) {
-    let active = std::mem::take(&mut *Control::lock(&control.active));
-    for fault in &active {
-        faults.remove(fault);
-    }
-    supervisor.resume_all();
-}
-
-fn progress_of(second: u64, of: u64, timeline: &Timeline, control: &Control) -> Progress {
+fn progress_of(second: u64, of: u64, timeline: &Timeline, hands: &Hands) -> Progress {
     let from = Duration::from_secs(second);
     let window = timeline.window(from, from + Duration::from_secs(1));
     Progress {
@@ -562,7 +538,7 @@ fn progress_of(second: u64, of: u64, timeline: &Timeline, control: &Control) -> 
             .map(|h| crate::probe::timeline::quantile(h, 0.99)),
         error_rate: window.error_rate(),
         fallback_rate: window.fallback_rate(),
-        active: Control::lock(&control.active).iter().cloned().collect(),
+        active: hands.active(),
     }
 }
 

@@ -32,9 +32,7 @@ fn lanes(report: &Report) -> BTreeMap<String, Vec<(Duration, Duration, BreakerSt
     let mut since: BTreeMap<String, (Duration, BreakerState)> = BTreeMap::new();
     for change in &report.breaker {
         let name = format!("{} {}", change.kind, change.key);
-        let (start, state) = since
-            .remove(&name)
-            .unwrap_or((Duration::ZERO, change.from));
+        let (start, state) = since.remove(&name).unwrap_or((Duration::ZERO, change.from));
         lanes
             .entry(name.clone())
             .or_default()

@@ -197,6 +197,15 @@ fn summary(page: &mut String, report: &Report) {
         fmt(s.p999),
         fmt(s.max)
     );
+    if let Some(lag) = &s.scheduling_lag {
+        let _ = write!(
+            page,
+            "<p>The probe started its calls late by p50 {}, p99 {}, max {} (its own scheduling lag, included in the latencies).</p>",
+            fmt(lag.p50),
+            fmt(lag.p99),
+            fmt(lag.max)
+        );
+    }
     if !s.zones.is_empty() {
         page.push_str("<table><tr><th>answered by zone</th><th>calls</th><th>mean</th><th>p50</th><th>p99</th><th>max</th></tr>");
         for (zone, z) in &s.zones {

@@ -11,7 +11,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 pub use model::{
-    Check, FaultReport, Report, ReportInput, SecondRow, Summary, Verdict, Violation, ZoneSummary,
+    Check, FaultReport, LagSummary, Report, ReportInput, SecondRow, Summary, Verdict, Violation,
+    ZoneSummary,
 };
 
 /// Writes `report.json` and/or `report.html` into `dir` (created if missing) and returns

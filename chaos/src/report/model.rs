@@ -125,6 +125,23 @@ pub struct Summary {
     pub max: Duration,
     /// Per answering zone, over the whole run.
     pub zones: BTreeMap<String, ZoneSummary>,
+    /// How late the probe started its calls (from due to started): the generator's own
+    /// lag, already inside the latencies above (in the simulation, virtual time's: about
+    /// zero). `None` without calls.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduling_lag: Option<LagSummary>,
+}
+
+/// The probe's scheduling lag over the run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LagSummary {
+    #[serde(with = "faultline_core::config::duration")]
+    pub p50: Duration,
+    #[serde(with = "faultline_core::config::duration")]
+    pub p99: Duration,
+    #[serde(with = "faultline_core::config::duration")]
+    pub max: Duration,
 }
 
 /// The report.
@@ -245,7 +262,13 @@ fn summary(timeline: &Timeline, measured: Duration) -> Summary {
             (name, summary)
         })
         .collect();
+    let scheduling_lag = window.scheduling_lag().map(|lag| LagSummary {
+        p50: quantile(lag, 0.5),
+        p99: quantile(lag, 0.99),
+        max: quantile(lag, 1.0),
+    });
     Summary {
+        scheduling_lag,
         calls: window.calls,
         outcomes: window
             .outcomes

@@ -89,5 +89,14 @@ pub fn summary(report: &Report) -> String {
             duration::format(z.p99)
         );
     }
+    if let Some(lag) = &s.scheduling_lag {
+        let _ = writeln!(
+            out,
+            "    the probe started calls late by p50 {} p99 {} max {} (included in the latencies)",
+            duration::format(lag.p50),
+            duration::format(lag.p99),
+            duration::format(lag.max)
+        );
+    }
     out
 }
