@@ -8,7 +8,10 @@
 //! - Through the command: exit codes, the report files, Ctrl-C, and nothing left behind
 //!   when the controller itself is SIGKILLed.
 //!
-//! Each run loads both cores of a small machine, so the runs of this file take turns.
+//! Each run loads both cores of a small machine, so the runs of this file take turns, and
+//! zone-failover runs at 400 calls/s instead of the file's 1,000: its clauses leave
+//! 0.3 ms between the cross-zone p99 (4.7 ms) and the 5 ms bar, which the run's own load
+//! eats on a small machine. `chaos run` in the README runs the file as written.
 
 #[path = "support/experiments.rs"]
 mod experiments;
@@ -20,7 +23,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use experiments::{assert_fails_on, assert_passed, example, load, with_client};
+use experiments::{assert_fails_on, assert_passed, example, load, with_client, with_spec};
 use faultline_chaos::local::run::{run, LocalOptions};
 use faultline_chaos::local::supervisor::ServerCommand;
 use faultline_chaos::report::{Report, Verdict};
@@ -76,13 +79,19 @@ fn run_file(path: &Path) -> Report {
 
 #[test]
 fn zone_failover_pulls_traffic_home_and_fails_without_zone_aware_balancing() {
-    let report = run_file(&example("zone-failover"));
+    let lighter = json!({ "workload": { "rate": 400 } });
+    let report = run_text(
+        with_spec("zone-failover", lighter.clone()).as_bytes(),
+        &example("zone-failover"),
+    );
     assert_passed(&report);
     // Traffic really spilled to az2 while az1 was down (and the clause says it came
     // home when az2 slowed): calibrated, the local links keep az2 under the threshold.
     let spilled = report.summary.zones["az2"].calls as f64 / report.summary.calls as f64;
     assert!(spilled > 0.05, "az2 answered {spilled:.3} of the calls");
-    let broken = with_client("zone-failover", json!({"balancer": {"type": "roundRobin"}}));
+    let mut broken = lighter;
+    broken["client"] = json!({ "balancer": { "type": "roundRobin" } });
+    let broken = with_spec("zone-failover", broken);
     let broken = run_text(broken.as_bytes(), Path::new("broken.yaml"));
     assert_fails_on(
         &broken,

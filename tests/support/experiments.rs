@@ -28,15 +28,23 @@ pub fn load(text: &[u8], path: &Path) -> (Experiment, Document) {
     ((**experiment).clone(), loaded[0].document.clone())
 }
 
-/// The example's text with `client.<key>` replaced by `value` for each entry of `patch`.
-pub fn with_client(name: &str, patch: Value) -> String {
+/// The example's text with `spec.<section>.<key>` replaced for each entry of `patch`
+/// (`{section: {key: value}}`).
+pub fn with_spec(name: &str, patch: Value) -> String {
     let text = std::fs::read(example(name)).unwrap();
     let (experiment, _) = load(&text, &example(name));
     let mut value = serde_json::to_value(&experiment).unwrap();
-    for (key, replacement) in patch.as_object().unwrap() {
-        value["spec"]["client"][key] = replacement.clone();
+    for (section, entries) in patch.as_object().unwrap() {
+        for (key, replacement) in entries.as_object().unwrap() {
+            value["spec"][section][key] = replacement.clone();
+        }
     }
     to_yaml_stream([&value])
+}
+
+/// The example's text with `client.<key>` replaced for each entry of `patch`.
+pub fn with_client(name: &str, patch: Value) -> String {
+    with_spec(name, serde_json::json!({ "client": patch }))
 }
 
 /// Asserts the run passed: every clause and every invariant check.

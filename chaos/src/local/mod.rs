@@ -7,6 +7,8 @@
 
 pub mod actions;
 pub mod calibrate;
+pub mod cluster;
+mod findings;
 pub mod kernel_loss;
 pub mod proxy;
 pub mod run;

@@ -15,9 +15,7 @@
 //!    report built, with the invariant check `instances-stay-up` (no instance exited
 //!    without a fault killing it).
 
-use std::collections::BTreeMap;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -25,24 +23,22 @@ use std::time::Duration;
 use faultline_core::client::{Client, EchoClient};
 use faultline_core::config::{duration, FieldErrors, Validate};
 use faultline_core::event::{Event, EventBus, EventSink, Origin};
-use faultline_core::lb::Discovery;
 use faultline_core::net::Tcp;
-use faultline_core::rpc::Instance;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::actions::Hands;
-use super::calibrate::{corrected, round_trip, PathCost, UnderLoad};
+use super::calibrate::{corrected, PathCost, UnderLoad};
+use super::cluster::{Cluster, ClusterError, Started};
+use super::findings::{self, Calibration};
 use super::kernel_loss::KernelLoss;
-use super::proxy::{Proxy, ProxyConfig, ProxyFaults, ProxyStats};
-use super::supervisor::{ServerCommand, StartError, Supervisor, UnexpectedExit};
-use crate::faults::latency::Fitted;
-use crate::faults::{schedule, Timed, RESTART_DELAY};
+use super::supervisor::ServerCommand;
+use crate::faults::{schedule, Timed};
 use crate::hypothesis::{self, AbortMonitor};
 use crate::plan::{self, Backend, PlanOptions, PROBE_NAME};
 use crate::probe::{self, Load, Pacing, ProbeHandle, Timeline};
-use crate::report::{Check, Report, ReportInput, Violation};
-use crate::spec::experiment::{Experiment, ExperimentSpec, InstanceSpec, Latency};
+use crate::report::{Report, ReportInput};
+use crate::spec::experiment::{Experiment, ExperimentSpec};
 use crate::spec::located::{Document, SpecError};
 
 /// How to run.
@@ -63,17 +59,6 @@ pub enum RunEvent {
     Started(Vec<Started>),
     /// A second of measurement ended.
     Second(Progress),
-}
-
-/// One instance as started: where it listens, and where its fault proxy does (the
-/// address the probe calls).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Started {
-    pub instance: String,
-    pub zone: String,
-    pub addr: SocketAddr,
-    pub proxy: SocketAddr,
-    pub pid: Option<u32>,
 }
 
 /// What the run is doing, once a second.
@@ -99,14 +84,9 @@ pub enum LocalError {
     #[error("the client configuration {0}")]
     Client(FieldErrors),
     #[error(transparent)]
-    Start(#[from] StartError),
+    Cluster(#[from] ClusterError),
     #[error("--loss kernel cannot run here: {0}")]
     KernelLoss(String),
-    #[error("cannot start the fault proxy of {instance}: {source}")]
-    Proxy {
-        instance: String,
-        source: std::io::Error,
-    },
 }
 
 /// Why the run stopped before its end.
@@ -181,55 +161,19 @@ pub async fn run(
     hosts.push(PROBE_NAME.to_owned());
     let mut schedule = schedule(spec, &plan, &hosts);
 
-    let supervisor = Arc::new(Supervisor::start(&options.server, &instances).await?);
-    let faults = ProxyFaults::new();
     let kernel = match options.kernel_loss {
-        true => match KernelLoss::new() {
-            Ok(kernel) => Some(kernel),
-            Err(why) => {
-                supervisor.shutdown().await;
-                return Err(LocalError::KernelLoss(why));
-            }
-        },
+        true => Some(KernelLoss::new().map_err(LocalError::KernelLoss)?),
         false => None,
     };
-    let first = instances.first().map(|i| supervisor.addrs()[&i.name]);
-    let overhead = match first {
-        Some(addr) => round_trip(addr, &client_config).await,
-        None => None,
-    };
-    let path_cost = Arc::new(PathCost::default());
-    path_cost.set(overhead.unwrap_or_default());
-    let links = Links {
-        caller_zone: &caller_zone,
-        path_cost: path_cost.clone(),
-        seed: options.seed,
-    };
-    let proxies = match start_proxies(spec, &instances, &links, &supervisor, &faults).await {
-        Ok(proxies) => proxies,
-        Err(error) => {
-            supervisor.shutdown().await;
-            return Err(error);
-        }
-    };
-    let discovery = Discovery::new(instances.iter().zip(&proxies).map(|(instance, proxy)| {
-        Instance::new(proxy.local_addr().to_string()).with_zone("local", instance.zone.as_str())
-    }));
-
-    let pids = supervisor.pids();
-    watch(RunEvent::Started(
-        instances
-            .iter()
-            .zip(&proxies)
-            .map(|(instance, proxy)| Started {
-                instance: instance.name.clone(),
-                zone: instance.zone.clone(),
-                addr: supervisor.addrs()[&instance.name],
-                proxy: proxy.local_addr(),
-                pid: pids.get(&instance.name).copied().flatten(),
-            })
-            .collect(),
-    ));
+    let cluster = Cluster::start(
+        spec,
+        &options.server,
+        &caller_zone,
+        &client_config,
+        options.seed,
+    )
+    .await?;
+    watch(RunEvent::Started(cluster.started()));
     let load = Load {
         pacing: Pacing::Precise,
         ..Load::from(&spec.workload)
@@ -240,7 +184,7 @@ pub async fn run(
     let sinks: [Arc<dyn EventSink>; 2] = [probe.event_sink(), under_load.clone()];
     let calibration = tokio::spawn(calibrate_under_load(
         under_load,
-        path_cost.clone(),
+        cluster.path_cost.clone(),
         spec.topology.latency.within_zone.mean,
         (measured_from, load.warmup),
     ));
@@ -249,19 +193,20 @@ pub async fn run(
             sinks.iter().for_each(|sink| sink.record(event))
         }))
         .with_origin(Origin::new(PROBE_NAME, Some(caller_zone.as_str().into())));
-    let client = match Client::from_config(&client_config, Tcp, discovery, events) {
+    let client = match Client::from_config(&client_config, Tcp, cluster.discovery(), events) {
         Ok(client) => client,
         Err(errors) => {
-            supervisor.shutdown().await;
+            cluster.stop().await;
             return Err(LocalError::Client(errors));
         }
     };
 
-    let ports = instances
-        .iter()
-        .map(|i| (i.name.clone(), supervisor.addrs()[&i.name].port()))
-        .collect();
-    let hands = Arc::new(Hands::new(faults, supervisor.clone(), kernel, ports));
+    let hands = Arc::new(Hands::new(
+        cluster.faults.clone(),
+        cluster.supervisor.clone(),
+        kernel,
+        cluster.ports(),
+    ));
     let control = Arc::new(Control::default());
     let scheduler = tokio::spawn(drive(
         Driver {
@@ -321,15 +266,8 @@ pub async fn run(
     });
     let _ = scheduler.await;
     hands.rollback();
-    let proxy_stats: Vec<_> = proxies.iter().map(Proxy::stats).collect();
-    let names: BTreeMap<String, String> = proxies
-        .iter()
-        .map(|proxy| (proxy.local_addr().to_string(), proxy.server().to_owned()))
-        .collect();
-    drop(proxies);
-    let exits = supervisor.unexpected_exits();
-    let starts = supervisor.starts();
-    supervisor.shutdown().await;
+    let idle_cost = cluster.idle_cost;
+    let stopped = cluster.stop().await;
 
     let stop = control.stopped().filter(|s| !s.reason.is_empty());
     let measured = stop
@@ -344,35 +282,12 @@ pub async fn run(
             });
         }
     }
-    let mut notes = model_notes(spec, &instances, supervisor.addrs());
-    notes.push(match options.kernel_loss {
-        true => "Loss ran in the kernel: nftables dropped packets on the instances' loopback ports and the real TCP stack repaired them.".to_owned(),
-        false => "Loss ran in the proxies: a lost chunk was delivered late, as TCP repairs a lost segment (the TCP repair model), not dropped.".to_owned(),
-    });
+    let calibration = Calibration {
+        idle: idle_cost,
+        under_load: calibration.await.ok().flatten(),
+    };
+    let mut notes = findings::notes(spec, &stopped, &calibration, options.kernel_loss);
     notes.extend(hands.errors());
-    notes.push(match overhead {
-        Some(overhead) => format!(
-            "A call took {} here without any modelled latency (median of sequential calls to one instance at the start); the proxies added the topology's round trips less that.",
-            duration::format(overhead)
-        ),
-        None => "Calls to an instance failed at the start, so the cost of a call here was not measured: the proxies added the topology's round trips in full.".to_owned(),
-    });
-    if let Ok(Some((measured, cost))) = calibration.await {
-        notes.push(format!(
-            "Under the run's load, calls within the caller's zone took {} on average in the second half of the warm-up; from then on the proxies took {} off each round trip they added.",
-            duration::format(measured),
-            duration::format(cost)
-        ));
-    }
-    notes.push(format!(
-        "Proxies: {}.",
-        proxy_stats
-            .iter()
-            .zip(&instances)
-            .map(|(stats, instance)| format!("{} {}", instance.name, describe(stats)))
-            .collect::<Vec<_>>()
-            .join("; ")
-    ));
     let aborted = stop.as_ref().filter(|s| s.aborts).map(|s| s.reason.clone());
     if let Some(stop) = stop.as_ref().filter(|s| !s.aborts) {
         notes.push(stop.reason.clone());
@@ -388,16 +303,11 @@ pub async fn run(
         measured,
         aborted,
         faults: schedule.faults,
-        checks: vec![instances_stay_up(&starts, &exits, measured_from)],
+        checks: vec![findings::instances_stay_up(&stopped, measured_from)],
         notes,
         replay: None,
     });
-    // The client knows instances by their proxies' addresses; people know them by name.
-    for change in &mut report.breaker {
-        if let Some(name) = names.get(&change.key) {
-            change.key = format!("{name} ({})", change.key);
-        }
-    }
+    findings::name_breakers(&mut report, &stopped);
     Ok(report)
 }
 
@@ -420,59 +330,6 @@ async fn calibrate_under_load(
     let cost = corrected(path_cost.get(), measured, target);
     path_cost.set(cost);
     Some((measured, cost))
-}
-
-/// What the proxies' links need besides the topology.
-struct Links<'a> {
-    caller_zone: &'a str,
-    /// What a call costs here without any modelled latency.
-    path_cost: Arc<PathCost>,
-    seed: u64,
-}
-
-/// One proxy per instance, in the order of `instances`.
-async fn start_proxies(
-    spec: &ExperimentSpec,
-    instances: &[InstanceSpec],
-    links: &Links<'_>,
-    supervisor: &Supervisor,
-    faults: &Arc<ProxyFaults>,
-) -> Result<Vec<Proxy>, LocalError> {
-    let latency = &spec.topology.latency;
-    let seed = links.seed;
-    let mut proxies = Vec::with_capacity(instances.len());
-    for (index, instance) in instances.iter().enumerate() {
-        let link = match instance.zone == links.caller_zone {
-            true => &latency.within_zone,
-            false => &latency.across_zones,
-        };
-        let upstream = supervisor.addrs()[&instance.name];
-        let config = ProxyConfig {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            upstream,
-            server: instance.name.clone(),
-            client: PROBE_NAME.to_owned(),
-            base_latency: base_latency(link),
-            path_cost: links.path_cost.clone(),
-            rtt: link.mean,
-            seed: seed ^ (index as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15),
-        };
-        let proxy = Proxy::start(config, faults.clone())
-            .await
-            .map_err(|source| LocalError::Proxy {
-                instance: instance.name.clone(),
-                source,
-            })?;
-        proxies.push(proxy);
-    }
-    Ok(proxies)
-}
-
-/// A link's round-trip latency in microseconds; `None` when it has none.
-fn base_latency(link: &Latency) -> Option<Fitted> {
-    let micros = |d: Duration| d.as_secs_f64() * 1e6;
-    let (mean, p99) = (micros(link.mean), micros(link.p99.max(link.mean)));
-    (mean > 0.0).then(|| Fitted::fit(mean, p99, 0.0))
 }
 
 /// What the scheduler needs.
@@ -540,79 +397,4 @@ fn progress_of(second: u64, of: u64, timeline: &Timeline, hands: &Hands) -> Prog
         fallback_rate: window.fallback_rate(),
         active: hands.active(),
     }
-}
-
-/// A proxy's counters in one phrase.
-fn describe(stats: &ProxyStats) -> String {
-    let mut parts = vec![format!(
-        "{} connections, {} B to the server, {} B back",
-        stats.connections, stats.bytes_to_server, stats.bytes_to_client
-    )];
-    let counted = [
-        (stats.segments_lost, "segments lost and repaired"),
-        (stats.bits_corrupted, "bits corrupted"),
-        (stats.bytes_duplicated, "bytes duplicated"),
-        (stats.bytes_held_by_partitions, "bytes held by partitions"),
-        (stats.method_faults_applied, "method faults applied"),
-        (stats.connections_reset, "connections reset"),
-    ];
-    parts.extend(
-        counted
-            .iter()
-            .filter(|(n, _)| *n > 0)
-            .map(|(n, what)| format!("{n} {what}")),
-    );
-    parts.join(", ")
-}
-
-/// The check that no instance exited unless a fault killed it.
-fn instances_stay_up(
-    starts: &BTreeMap<String, u32>,
-    exits: &[UnexpectedExit],
-    measured_from: Instant,
-) -> Check {
-    Check {
-        name: "instances-stay-up".to_owned(),
-        description: "No instance process exited unless a fault killed it (a crash on hostile bytes, a panic, an OOM kill).".to_owned(),
-        checked: starts.values().map(|n| u64::from(*n)).sum(),
-        violations: exits
-            .iter()
-            .map(|exit| Violation {
-                at: exit.at.saturating_duration_since(measured_from),
-                event: format!("{{\"instance\":\"{}\"}}", exit.instance),
-                message: format!("{} exited: {}", exit.instance, exit.status),
-            })
-            .collect(),
-    }
-}
-
-/// How the local backend made the run, for the report.
-fn model_notes(
-    spec: &ExperimentSpec,
-    instances: &[InstanceSpec],
-    addrs: &BTreeMap<String, SocketAddr>,
-) -> Vec<String> {
-    let latency = &spec.topology.latency;
-    vec![
-        format!(
-            "Each instance is a `faultline serve` process behind a fault proxy on loopback; the proxy adds the topology's round trip to requests (within a zone mean {} p99 {}, across zones mean {} p99 {}).",
-            duration::format(latency.within_zone.mean),
-            duration::format(latency.within_zone.p99),
-            duration::format(latency.across_zones.mean),
-            duration::format(latency.across_zones.p99)
-        ),
-        "Network faults are made by the proxies in user space: lost segments are delivered late as TCP repairs them, corrupted ones have a bit flipped past TCP's checksum (the servers' decoders see them), duplicated ones change nothing a TCP reader sees, a partition holds the bytes until it heals.".to_owned(),
-        format!(
-            "pod-kill and container-kill send SIGKILL; the instance is started again {} later. pod-failure sends SIGSTOP for the fault's duration, then SIGCONT.",
-            duration::format(RESTART_DELAY)
-        ),
-        format!(
-            "Instances: {}.",
-            instances
-                .iter()
-                .map(|i| format!("{} ({}) on {}", i.name, i.zone, addrs.get(&i.name).map_or_else(String::new, ToString::to_string)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    ]
 }
