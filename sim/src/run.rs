@@ -107,14 +107,8 @@ pub fn run(
     scaled_client.validate().map_err(RunError::Client)?;
 
     let instances = spec.topology.instances(&spec.target.service);
-    let caller_zone = spec
-        .target
-        .caller_zone
-        .clone()
-        .or_else(|| instances.first().map(|i| i.zone.clone()))
-        .unwrap_or_default();
-    let mut hosts: Vec<String> = instances.iter().map(|i| i.name.clone()).collect();
-    hosts.push(PROBE_NAME.to_owned());
+    let caller_zone = spec.caller_zone(&instances);
+    let hosts = plan::hosts(&instances);
     let links = Links::new(
         topology(spec, &instances, &caller_zone, scale),
         scale,
@@ -335,11 +329,8 @@ fn model_notes(spec: &ExperimentSpec, scale: TimeScale) -> Vec<String> {
             duration::format(tick)
         ),
         format!(
-            "Round trips are whole ticks drawn per request from distributions fitted to the topology (within a zone mean {} p99 {}, across zones mean {} p99 {}), one tick of which is turmoil's own.",
-            duration::format(latency.within_zone.mean),
-            duration::format(latency.within_zone.p99),
-            duration::format(latency.across_zones.mean),
-            duration::format(latency.across_zones.p99)
+            "Round trips are whole ticks drawn per request from distributions fitted to the topology ({}), one tick of which is turmoil's own.",
+            latency.describe()
         ),
     ];
     let smallest = [latency.within_zone.mean, latency.across_zones.mean]

@@ -277,9 +277,8 @@ spec:
             run_id: None,
         };
         let planned = plan(experiment, &loaded[0].document, &options).unwrap();
-        let mut hosts: Vec<String> = planned.instances.clone();
-        hosts.push(plan::PROBE_NAME.to_owned());
-        schedule(&experiment.spec, &planned, &hosts)
+        let instances = experiment.spec.topology.instances("Echo");
+        schedule(&experiment.spec, &planned, &plan::hosts(&instances))
     }
 
     fn names(set: &BTreeSet<String>) -> Vec<&str> {

@@ -45,14 +45,10 @@ pub fn notes(
     calibration: &Calibration,
     kernel_loss: bool,
 ) -> Vec<String> {
-    let latency = &spec.topology.latency;
     let mut notes = vec![
         format!(
-            "Each instance is a `faultline serve` process behind a fault proxy on loopback; the proxy adds the topology's round trip to requests (within a zone mean {} p99 {}, across zones mean {} p99 {}).",
-            duration::format(latency.within_zone.mean),
-            duration::format(latency.within_zone.p99),
-            duration::format(latency.across_zones.mean),
-            duration::format(latency.across_zones.p99)
+            "Each instance is a `faultline serve` process behind a fault proxy on loopback; the proxy adds the topology's round trip to requests ({}).",
+            spec.topology.latency.describe()
         ),
         match calibration.idle {
             Some(cost) => format!(

@@ -151,14 +151,8 @@ pub async fn run(
     let client_config = spec.effective_client().seeded(options.seed);
     client_config.validate().map_err(LocalError::Client)?;
     let instances = spec.topology.instances(&spec.target.service);
-    let caller_zone = spec
-        .target
-        .caller_zone
-        .clone()
-        .or_else(|| instances.first().map(|i| i.zone.clone()))
-        .unwrap_or_default();
-    let mut hosts: Vec<String> = instances.iter().map(|i| i.name.clone()).collect();
-    hosts.push(PROBE_NAME.to_owned());
+    let caller_zone = spec.caller_zone(&instances);
+    let hosts = plan::hosts(&instances);
     let mut schedule = schedule(spec, &plan, &hosts);
 
     let kernel = match options.kernel_loss {

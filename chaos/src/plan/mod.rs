@@ -26,7 +26,7 @@ use crate::spec::experiment::{Clause, Experiment, ExperimentSpec};
 use crate::spec::located::{Document, SpecError};
 
 pub use kube::{object_name, PROTECTED_NAMESPACES};
-pub use select::{probe, PROBE_NAME};
+pub use select::{hosts, probe, PROBE_NAME};
 
 /// Where an experiment runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

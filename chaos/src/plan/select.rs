@@ -9,7 +9,7 @@ use super::{Backend, Targets};
 use crate::spec::chaos_mesh::{
     select, ChaosObject, NetworkChaosTarget, PodInfo, PodSelection, SelectError,
 };
-use crate::spec::experiment::{ExperimentSpec, Fault};
+use crate::spec::experiment::{ExperimentSpec, Fault, InstanceSpec};
 
 /// The probe's pod name and `app` label.
 pub const PROBE_NAME: &str = "faultline-probe";
@@ -23,6 +23,13 @@ pub(super) struct FaultError {
 
 /// The probe as selectors see it: `faultline-probe`, labelled `app: faultline-probe` and
 /// `zone: <callerZone>`.
+/// Every host of a local or simulated run: the instances, then the probe.
+pub fn hosts(instances: &[InstanceSpec]) -> Vec<String> {
+    let mut hosts: Vec<String> = instances.iter().map(|i| i.name.clone()).collect();
+    hosts.push(PROBE_NAME.to_owned());
+    hosts
+}
+
 pub fn probe(spec: &ExperimentSpec) -> PodInfo {
     let mut labels = std::collections::BTreeMap::from([("app".to_owned(), PROBE_NAME.to_owned())]);
     if let Some(zone) = &spec.target.caller_zone {

@@ -11,8 +11,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 pub use model::{
-    Check, FaultReport, LagSummary, Report, ReportInput, SecondRow, Summary, Verdict, Violation,
-    ZoneSummary,
+    Check, FaultReport, LatencySummary, Report, ReportInput, SecondRow, Summary, Verdict, Violation,
 };
 
 /// Writes `report.json` and/or `report.html` into `dir` (created if missing) and returns

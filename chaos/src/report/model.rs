@@ -87,10 +87,11 @@ pub struct SecondRow {
     pub retries: u64,
 }
 
-/// Latency of the calls one zone answered.
+/// A latency distribution in a few figures: of the calls one zone answered, or of the
+/// probe's scheduling lag.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ZoneSummary {
+pub struct LatencySummary {
     pub calls: u64,
     #[serde(with = "faultline_core::config::duration")]
     pub mean: Duration,
@@ -100,6 +101,18 @@ pub struct ZoneSummary {
     pub p99: Duration,
     #[serde(with = "faultline_core::config::duration")]
     pub max: Duration,
+}
+
+impl LatencySummary {
+    fn of(histogram: &hdrhistogram::Histogram<u64>) -> Self {
+        Self {
+            calls: histogram.len(),
+            mean: mean(histogram),
+            p50: quantile(histogram, 0.5),
+            p99: quantile(histogram, 0.99),
+            max: quantile(histogram, 1.0),
+        }
+    }
 }
 
 /// The whole measured run.
@@ -124,24 +137,12 @@ pub struct Summary {
     #[serde(with = "faultline_core::config::duration")]
     pub max: Duration,
     /// Per answering zone, over the whole run.
-    pub zones: BTreeMap<String, ZoneSummary>,
+    pub zones: BTreeMap<String, LatencySummary>,
     /// How late the probe started its calls (from due to started): the generator's own
     /// lag, already inside the latencies above (in the simulation, virtual time's: about
     /// zero). `None` without calls.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub scheduling_lag: Option<LagSummary>,
-}
-
-/// The probe's scheduling lag over the run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LagSummary {
-    #[serde(with = "faultline_core::config::duration")]
-    pub p50: Duration,
-    #[serde(with = "faultline_core::config::duration")]
-    pub p99: Duration,
-    #[serde(with = "faultline_core::config::duration")]
-    pub max: Duration,
+    pub scheduling_lag: Option<LatencySummary>,
 }
 
 /// The report.
@@ -252,21 +253,10 @@ fn summary(timeline: &Timeline, measured: Duration) -> Summary {
                 true => "(no zone)".to_owned(),
                 false => zone.to_string(),
             };
-            let summary = ZoneSummary {
-                calls: stats.calls,
-                mean: mean(&stats.latency),
-                p50: quantile(&stats.latency, 0.5),
-                p99: quantile(&stats.latency, 0.99),
-                max: quantile(&stats.latency, 1.0),
-            };
-            (name, summary)
+            (name, LatencySummary::of(&stats.latency))
         })
         .collect();
-    let scheduling_lag = window.scheduling_lag().map(|lag| LagSummary {
-        p50: quantile(lag, 0.5),
-        p99: quantile(lag, 0.99),
-        max: quantile(lag, 1.0),
-    });
+    let scheduling_lag = window.scheduling_lag().map(LatencySummary::of);
     Summary {
         scheduling_lag,
         calls: window.calls,

@@ -117,6 +117,15 @@ pub enum Phase {
 
 impl ExperimentSpec {
     /// The client the probe builds: `client` with the caller's zone from the target.
+    /// The zone the probe calls from: `target.callerZone`, else the first instance's.
+    pub fn caller_zone(&self, instances: &[InstanceSpec]) -> String {
+        self.target
+            .caller_zone
+            .clone()
+            .or_else(|| instances.first().map(|i| i.zone.clone()))
+            .unwrap_or_default()
+    }
+
     pub fn effective_client(&self) -> ClientConfig {
         let mut client = self.client.clone();
         if client.zone.is_none() {

@@ -59,6 +59,20 @@ pub struct LinkLatency {
     pub across_zones: Latency,
 }
 
+impl LinkLatency {
+    /// For people: `within a zone mean 800us p99 2.1ms, across zones mean 3.2ms p99 4.7ms`.
+    pub fn describe(&self) -> String {
+        let f = duration::format;
+        format!(
+            "within a zone mean {} p99 {}, across zones mean {} p99 {}",
+            f(self.within_zone.mean),
+            f(self.within_zone.p99),
+            f(self.across_zones.mean),
+            f(self.across_zones.p99)
+        )
+    }
+}
+
 /// The round-trip time of a call between two hosts (the network's part of it): its mean
 /// and its 99th percentile.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
