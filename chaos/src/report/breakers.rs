@@ -10,6 +10,7 @@ use faultline_core::breaker::BreakerState;
 
 use super::html::{esc, fmt, LEFT, WIDTH};
 use super::model::Report;
+use crate::probe::BreakerChange;
 
 const LANE: f64 = 22.0;
 const AXIS: f64 = 24.0;
@@ -26,11 +27,14 @@ fn color(state: BreakerState) -> &'static str {
     }
 }
 
-/// Each breaker's states: (from, to, state) spans over the measured run.
-fn lanes(report: &Report) -> BTreeMap<String, Vec<(Duration, Duration, BreakerState)>> {
-    let mut lanes: BTreeMap<String, Vec<(Duration, Duration, BreakerState)>> = BTreeMap::new();
+/// A breaker's state from one time to another.
+type Span = (Duration, Duration, BreakerState);
+
+/// Each breaker's states over a run measured for `measured`, from its `changes`.
+fn lanes(changes: &[BreakerChange], measured: Duration) -> BTreeMap<String, Vec<Span>> {
+    let mut lanes: BTreeMap<String, Vec<Span>> = BTreeMap::new();
     let mut since: BTreeMap<String, (Duration, BreakerState)> = BTreeMap::new();
-    for change in &report.breaker {
+    for change in changes {
         let name = format!("{} {}", change.kind, change.key);
         let (start, state) = since.remove(&name).unwrap_or((Duration::ZERO, change.from));
         lanes
@@ -40,7 +44,7 @@ fn lanes(report: &Report) -> BTreeMap<String, Vec<(Duration, Duration, BreakerSt
         since.insert(name, (change.at, change.to));
     }
     for (name, (start, state)) in since {
-        let end = report.measured.max(start);
+        let end = measured.max(start);
         lanes.entry(name).or_default().push((start, end, state));
     }
     lanes
@@ -53,11 +57,18 @@ pub fn render(page: &mut String, report: &Report) {
         page.push_str("<p>No breaker changed state.</p>");
         return;
     }
-    let lanes = lanes(report);
+    let lanes = lanes(&report.breaker, report.measured);
     let shown = lanes.len().min(MAX_LANES);
     let height = AXIS + LANE * shown as f64 + 8.0;
     let seconds = report.measured.as_secs_f64().max(1.0);
-    let x = |d: Duration| LEFT * 3.0 + d.as_secs_f64() / seconds * (WIDTH - LEFT * 3.0 - 10.0);
+    let longest = lanes
+        .keys()
+        .map(|name| name.chars().count())
+        .max()
+        .unwrap_or(0);
+    // Room for the longest label at ~6 px a character, within a third of the width.
+    let labels = (longest as f64 * 6.0 + 12.0).clamp(LEFT, WIDTH / 3.0);
+    let x = |d: Duration| labels + d.as_secs_f64() / seconds * (WIDTH - labels - 10.0);
     let _ = write!(
         page,
         "<svg width=\"{WIDTH}\" height=\"{height}\" viewBox=\"0 0 {WIDTH} {height}\">"
@@ -78,7 +89,7 @@ pub fn render(page: &mut String, report: &Report) {
         let _ = write!(
             page,
             "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\">{}</text>",
-            LEFT * 3.0 - 6.0,
+            labels - 6.0,
             top + LANE / 2.0 + 3.0,
             esc(name)
         );
@@ -145,4 +156,41 @@ fn table(page: &mut String, report: &Report) {
         );
     }
     page.push_str("</table></details>");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_breaker_lane_covers_the_run_state_by_state() {
+        let ms = Duration::from_millis;
+        let change = |at, from, to| BreakerChange {
+            at: ms(at),
+            kind: "instance",
+            key: "echo-az1-0".into(),
+            from,
+            to,
+        };
+        let (closed, open, half) = (
+            BreakerState::Closed,
+            BreakerState::Open,
+            BreakerState::HalfOpen,
+        );
+        let changes = [
+            change(1000, closed, open),
+            change(2000, open, half),
+            change(2500, half, closed),
+        ];
+        let lanes = lanes(&changes, ms(5000));
+        assert_eq!(
+            lanes["instance echo-az1-0"],
+            [
+                (ms(0), ms(1000), closed),
+                (ms(1000), ms(2000), open),
+                (ms(2000), ms(2500), half),
+                (ms(2500), ms(5000), closed),
+            ]
+        );
+    }
 }
