@@ -54,7 +54,9 @@ mod builder;
 mod call;
 mod config;
 mod connection;
+mod phase;
 mod router;
+mod shared;
 mod stats;
 mod timeouts;
 mod writer;
@@ -74,6 +76,8 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use phase::Phase;
+
 /// A running server. Dropping it shuts the server down gracefully in the background (as
 /// `shutdown` does, drain deadline included); `shutdown` and `abort` wait for the end.
 #[derive(Debug)]
@@ -82,18 +86,6 @@ pub struct Server {
     control: watch::Sender<Phase>,
     task: JoinHandle<()>,
     stats: Arc<ServerStats>,
-}
-
-/// Where a server is in its life. The `Server` handle tells the accept loop; the accept
-/// loop tells the connections (it alone decides when the drain deadline has passed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Phase {
-    /// Accepting connections and reading requests.
-    Serve,
-    /// Not accepting or reading any more; requests already read are served and answered.
-    Drain,
-    /// Requests still in flight are cancelled and every connection closes now.
-    Cancel,
 }
 
 impl Server {
@@ -142,24 +134,5 @@ impl Server {
                 panic::resume_unwind(err.into_panic());
             }
         }
-    }
-}
-
-/// Resolves once the server stops serving: shutdown or abort asked for, or the `Server`
-/// handle gone (a graceful shutdown too).
-async fn draining(phase: &mut watch::Receiver<Phase>) {
-    // An error means the sender is gone: that is a shutdown too.
-    let _ = phase.wait_for(|phase| *phase >= Phase::Drain).await;
-}
-
-/// Resolves once requests in flight must be cancelled; never if the sender is gone
-/// without asking for it (a dropped `Server` drains, and only the drain deadline cancels).
-async fn cancelled(phase: &mut watch::Receiver<Phase>) {
-    if phase
-        .wait_for(|phase| *phase == Phase::Cancel)
-        .await
-        .is_err()
-    {
-        std::future::pending::<()>().await;
     }
 }
