@@ -1,5 +1,6 @@
 //! The RPC server: accepts connections on any [`Net`](crate::net::Net), detects each
-//! connection's transport and protocol from its first frame, decodes with
+//! connection's transport and protocol from its first frame (old non-strict Binary
+//! included, which Kitex refuses: `frame/detect.rs` says why), decodes with
 //! `DecodeLimits`, dispatches by method name to a [`Router`], and replies in the framing
 //! and protocol the request came in.
 //!
