@@ -4,6 +4,8 @@
 //! runs experiment files (on local processes by default) and prints the `Experiment` CRD; `sim` runs experiments in
 //! deterministic virtual time (run, replay, sweep, merge, shrink).
 
+#![forbid(unsafe_code)]
+
 mod call_cmd;
 mod chaos_cmd;
 mod chaos_run_cmd;

@@ -1,7 +1,8 @@
 //! `faultline serve`: serves the Echo service (`core/idl/echo.thrift`) on a TCP address,
 //! answering every transport and protocol the server detects (Kitex TTHeader, TTHeader +
-//! Framed, Apache THeader, Framed, Buffered; Binary and Compact), so any Thrift client can
-//! call it.
+//! Framed, Apache THeader, Framed, Buffered; Binary and Compact; old non-strict Binary,
+//! Framed or Buffered, which Kitex refuses: see `faultline_core::frame` detection), so any
+//! Thrift client can call it.
 //!
 //! Prints `listening on ADDR` (the bound address, so `--listen 127.0.0.1:0` can be used)
 //! once it accepts connections; with `--metrics ADDR` it also serves the server's events as

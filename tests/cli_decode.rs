@@ -84,6 +84,59 @@ fn every_sample_decodes_with_auto_detection() {
     }
 }
 
+/// Old non-strict Binary as Apache's Python library writes it with `strict_write=False`
+/// (the committed vectors of core/tests/interop, made by thrift 0.25.0 through
+/// `core/tests/interop/python/regen.py`): `--frame auto` detects it, Buffered and Framed,
+/// also back to back on stdin.
+#[test]
+fn old_non_strict_binary_from_python_is_auto_detected() {
+    let vectors = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("core/tests/interop/vectors");
+    let mut both = String::new();
+    for (name, transport, method, kind) in [
+        (
+            "containers_call.binary-nonstrict.hex",
+            "buffered",
+            "containers",
+            "call",
+        ),
+        (
+            "exception_message.binary-nonstrict.framed.hex",
+            "framed",
+            "fail",
+            "exception",
+        ),
+        (
+            "uuid_oneway.binary-nonstrict.hex",
+            "buffered",
+            "fire",
+            "oneway",
+        ),
+    ] {
+        let path = vectors.join(name);
+        let out = faultline(&["decode", "--hex", path.to_str().unwrap()], b"");
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let frame = &json(&out)["frames"][0];
+        assert_eq!(frame["transport"], transport, "{name}");
+        assert_eq!(frame["protocol"], "binary", "{name}");
+        assert_eq!(frame["message"]["name"], method, "{name}");
+        assert_eq!(frame["message"]["type"], kind, "{name}");
+        both.push_str(&std::fs::read_to_string(&path).unwrap());
+    }
+    let out = faultline(&["decode", "--hex", "-"], both.as_bytes());
+    assert!(out.status.success());
+    let transports: Vec<_> = json(&out)["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["transport"].clone())
+        .collect();
+    assert_eq!(transports, ["buffered", "framed", "buffered"]);
+}
+
 #[test]
 fn reads_raw_bytes_from_stdin_and_decodes_back_to_back_frames() {
     let one = std::fs::read_to_string(sample("echo-framed-binary.hex")).unwrap();

@@ -1,7 +1,8 @@
 //! Interop: Apache Thrift's Python library (`thrift` 0.25.0) calls `faultline serve`, the
 //! real binary, through `tests/python/echo_client.py`: TFramedTransport + TBinaryProtocol
-//! and THeaderTransport (Binary, Compact) as the issue asks, and also Framed Compact and
-//! Buffered (TBufferedTransport) Binary and Compact. Each gets its message back; an
+//! and THeaderTransport (Binary, Compact) as the issue asks, and also Framed Compact,
+//! Buffered (TBufferedTransport) Binary and Compact, and old non-strict Binary
+//! (`strictWrite=False`) Framed and Buffered. Each gets its message back; an
 //! unknown method comes back as Python's own `TApplicationException(UNKNOWN_METHOD)`.
 //!
 //! Needs `python3` with `thrift` importable; without it the tests print a skip notice,
@@ -71,6 +72,8 @@ fn python_clients_get_their_echo_back() {
         ("framed", "compact"),
         ("buffered", "binary"),
         ("buffered", "compact"),
+        ("framed", "binary-nonstrict"),
+        ("buffered", "binary-nonstrict"),
     ] {
         let message = format!("héllo from Python over {transport}/{protocol}");
         let answer = python_call(&served, transport, protocol, "echo", &message);

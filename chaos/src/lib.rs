@@ -8,6 +8,8 @@
 //! client stack, per-second timeline), the [`hypothesis`] (clauses judged on the timeline,
 //! abort conditions) and the [`report`] (one type, JSON and HTML).
 
+#![forbid(unsafe_code)]
+
 pub mod faults;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;

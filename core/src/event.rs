@@ -24,7 +24,7 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 use tokio::time::Instant;
 
-pub use crate::breaker::{BreakerScope, BreakerState};
+pub use crate::breaker_scope::{BreakerScope, BreakerState};
 use crate::rpc::{Call, RpcErrorKind};
 
 /// One event: when (since the bus was created), who saw it, which call, and what.

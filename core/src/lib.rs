@@ -15,10 +15,16 @@
 //!
 //! With the `fuzzing` feature, `fuzzing` holds the fuzz targets' bodies, their generators
 //! and seed corpus, and the Apache `thrift` crate adapter (see FUZZING.md).
+//!
+//! `unsafe` is denied everywhere but in `fuzzing::alloc` (a counting `GlobalAlloc`, with
+//! the safety argument beside each block).
+
+#![deny(unsafe_code)]
 
 extern crate self as faultline_core;
 
 pub mod breaker;
+mod breaker_scope;
 pub mod client;
 pub mod config;
 pub mod echo;

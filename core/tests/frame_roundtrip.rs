@@ -398,18 +398,22 @@ fn framed_and_buffered_vectors() {
 }
 
 #[test]
-fn old_non_strict_binary_needs_the_transport_named() {
+fn old_non_strict_binary_is_detected_or_named() {
     // Non-strict: name length, name, type byte, seq id, then the body.
     let v: &[u8] = &[
         0x00, 0x00, 0x00, 0x04, b'E', b'c', b'h', b'o', 0x01, 0x00, 0x00, 0x00, 0x07, 0x0b, 0x00,
         0x01, 0x00, 0x00, 0x00, 0x02, b'h', b'i', 0x00,
     ];
-    // Auto-detection reads the name length as a frame length and finds no marker.
-    assert!(decode_frame(v, None, None, &limits()).is_err());
-    let frame = decode_frame(v, Some(Transport::Buffered), None, &limits()).unwrap();
-    assert_eq!((frame.protocol, frame.len), (ProtocolId::Binary, v.len()));
-    let mut reader = BinaryReader::new(frame.input(limits()));
-    assert_eq!(Message::<Value>::decode(&mut reader).unwrap(), hi_message());
+    // Auto-detection recognises it by its shape (name length, printable name, type).
+    for transport in [None, Some(Transport::Buffered)] {
+        let frame = decode_frame(v, transport, None, &limits()).unwrap();
+        assert_eq!(
+            (frame.transport, frame.protocol, frame.len),
+            (Transport::Buffered, ProtocolId::Binary, v.len())
+        );
+        let mut reader = BinaryReader::new(frame.input(limits()));
+        assert_eq!(Message::<Value>::decode(&mut reader).unwrap(), hi_message());
+    }
 }
 
 #[test]
@@ -438,9 +442,18 @@ fn detect_needs_only_the_bytes_it_looks_at() {
         Some((Transport::Framed, ProtocolId::Compact))
     );
     assert_eq!(frame_len(&[0, 0, 0], None, None, &limits()).unwrap(), None);
+    // A length up to 1024 could be an old non-strict Binary name length: byte 4 tells.
     assert_eq!(
         frame_len(&[0, 0, 1, 0], None, None, &limits()).unwrap(),
+        None
+    );
+    assert_eq!(
+        frame_len(&[0, 0, 1, 0, 0x80], None, None, &limits()).unwrap(),
         Some(260)
+    );
+    assert_eq!(
+        frame_len(&[0, 0, 0x10, 0], None, None, &limits()).unwrap(),
+        Some(4100)
     );
     assert_eq!(
         frame_len(&BINARY_PAYLOAD[..10], None, None, &limits()).unwrap(),

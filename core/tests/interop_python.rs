@@ -15,8 +15,9 @@
 //! faultline's `decode_frame` (with detection) reads Python's frames, header, sequence id
 //! and key/values intact, Python reads `encode_frame`'s, and the frames are byte-identical.
 //! Python's own THeader transport detection classifies faultline's Buffered, Framed and
-//! THeader output. Where faultline is stricter on purpose (zlib transform, non-UTF-8 keys,
-//! undetectable non-strict framed Binary) the tests pin the refusal.
+//! THeader output. Where faultline is stricter on purpose (zlib transform, non-UTF-8 keys)
+//! the tests pin the refusal; old non-strict Binary, which Python's detection refuses,
+//! faultline detects by its shape when the method name is printable ASCII.
 //!
 //! The live tests need `python3` with `thrift` importable. Without it they print a skip
 //! notice, unless `CI` is set, where they fail. `tests/interop/vectors/` holds bytes that
@@ -1529,7 +1530,8 @@ fn committed_python_frame_vectors_decode_and_reencode() {
             Some("header") => Transport::THeader,
             other => panic!("{}: unknown transport {other:?}", v.file),
         };
-        // Non-strict Binary has no marker a server could detect; it is read when told.
+        // Non-strict Binary is detected by its shape only with an ASCII method name
+        // (`committed_non_strict_vectors_are_detected_by_shape`); here it is told.
         let told = (!v.proto.canonical()).then_some(transport);
         let frame = decode_frame(&v.bytes, told, None, &limits)
             .unwrap_or_else(|e| panic!("{}: faultline cannot decode: {e:?}", v.file));
@@ -1574,10 +1576,10 @@ fn committed_python_frame_vectors_decode_and_reencode() {
     }
 }
 
-/// Old non-strict Binary in a frame has no marker at byte 4: Python's THeader detection and
-/// faultline's (as a Kitex server's) both refuse to guess, and both read it when told.
+/// Old non-strict Binary has no marker: Python's THeader detection refuses to guess;
+/// faultline recognises it by its shape (name length, printable ASCII name, message type).
 #[test]
-fn non_strict_framed_is_read_when_told_never_detected() {
+fn non_strict_framed_is_detected_by_faultline_not_by_python() {
     if !python_peer::available(&peer_script()) {
         return;
     }
@@ -1596,12 +1598,55 @@ fn non_strict_framed_is_read_when_told_never_detected() {
             .contains("Could not detect client transport type"),
         "{response}"
     );
-    let limits = DecodeLimits::default();
-    let err = decode_frame(&bytes, None, None, &limits).unwrap_err();
-    assert_eq!(err.kind, ErrorKind::UnknownTransport, "{err:?}");
-    let frame = decode_frame(&bytes, Some(Transport::Framed), None, &limits).unwrap();
+    let frame = decode_frame(&bytes, None, None, &DecodeLimits::default()).unwrap();
+    assert_eq!(frame.transport, Transport::Framed);
     assert_eq!(
         frame_message(&frame).unwrap(),
         message_from_json(call.json())
+    );
+}
+
+/// Without Python: every committed non-strict Binary message Python wrote, Buffered and
+/// Framed, is detected with no transport or protocol named when its method name is
+/// printable ASCII, and decodes to the expected message; the one with a non-ASCII name
+/// (`échø`) is not guessed at.
+#[test]
+fn committed_non_strict_vectors_are_detected_by_shape() {
+    let limits = DecodeLimits::default();
+    let (mut detected, mut refused) = (0, 0);
+    for v in committed_vectors() {
+        let (Proto::BinaryNonStrict, Top::Message(message)) = (v.proto, &v.top) else {
+            continue;
+        };
+        let transport = match v.transport.as_deref() {
+            None => Transport::Buffered,
+            Some("framed") => Transport::Framed,
+            other => panic!("{}: unexpected transport {other:?}", v.file),
+        };
+        let name = message["name"].as_str().expect("name");
+        let result = decode_frame(&v.bytes, None, None, &limits);
+        if name.bytes().all(|b| b.is_ascii_graphic()) {
+            let frame = result.unwrap_or_else(|e| panic!("{}: not detected: {e:?}", v.file));
+            let mut failures = Vec::new();
+            check_frame(
+                &v.file,
+                v.proto,
+                &v.top,
+                &v.bytes,
+                &frame,
+                transport,
+                &mut failures,
+            );
+            assert_no_failures(failures);
+            detected += 1;
+        } else {
+            let err = result.expect_err(&v.file);
+            assert_eq!(err.kind, ErrorKind::UnknownTransport, "{}", v.file);
+            refused += 1;
+        }
+    }
+    assert!(
+        detected >= 6 && refused >= 2,
+        "{detected} detected, {refused} refused"
     );
 }

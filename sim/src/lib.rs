@@ -15,6 +15,8 @@
 //! simulated path is `biased`. Tests check one trace per seed within a process
 //! (`tests/sim_scenarios.rs`) and across processes (`tests/sim_cli.rs`).
 
+#![forbid(unsafe_code)]
+
 pub mod checkers;
 pub mod faults;
 pub mod link;

@@ -3,12 +3,14 @@
 (thrift 0.25.0) calls `Echo.echo` (core/idl/echo.thrift) on a running `faultline serve`.
 
 Only the `thrift` package touches the wire: TSocket, TFramedTransport / TBufferedTransport
-with TBinaryProtocol or TCompactProtocol, or THeaderProtocol (THeaderTransport). The
+with TBinaryProtocol (strict, or old non-strict: strictWrite=False) or TCompactProtocol,
+or THeaderProtocol (THeaderTransport). The
 echo_args / echo_result structs are written and read with the generic protocol API, as
 generated code would.
 
 Usage: echo_client.py HOST PORT TRANSPORT PROTOCOL METHOD MESSAGE
-  TRANSPORT: framed | buffered | header     PROTOCOL: binary | compact
+  TRANSPORT: framed | buffered | header
+  PROTOCOL: binary | binary-nonstrict | compact  (binary-nonstrict: not with header)
 Prints one JSON line: {"seqid": n, "message": "..."} for a reply, or
 {"seqid": n, "exception": {"type": n, "message": "..."}} for a TApplicationException.
 `echo_client.py --check` exits 0 when the thrift module is importable (prints its version).
@@ -46,6 +48,8 @@ def open_protocol(host, port, transport, protocol):
     wrap = {"framed": TFramedTransport, "buffered": TBufferedTransport}[transport]
     trans = wrap(sock)
     trans.open()
+    if protocol == "binary-nonstrict":
+        return TBinaryProtocol(trans, strictRead=False, strictWrite=False)
     return {"binary": TBinaryProtocol, "compact": TCompactProtocol}[protocol](trans)
 
 

@@ -35,6 +35,8 @@
 //! Fieldless enums whose variants all have explicit discriminants (`Red = 1`) are encoded
 //! as `i32`; a wire value that names no variant is `ErrorKind::UnknownEnumValue`.
 
+#![forbid(unsafe_code)]
+
 use std::collections::HashMap;
 
 use proc_macro::TokenStream;

@@ -5,7 +5,9 @@
 //! `config` holds the settings and defaults, `window` the lock-free bucket ring, `state` the
 //! packed state word, `circuit` the `Breaker` itself (explicit clock, no I/O), and `layer`,
 //! `service`, `instance` put breakers into the client's tower stack. With the `fuzzing`
-//! feature, `model` is a plain reference implementation to check `Breaker` against.
+//! feature, `model` is a plain reference implementation to check `Breaker` against. The
+//! public `BreakerScope` and `BreakerState` live in the leaf module `crate::breaker_scope`
+//! (`rpc` and `event` use them too) and are re-exported here.
 //!
 //! What each kind of fault does to the breakers. An outcome counts against the callee when
 //! its error `counts_against_callee()`; the service breaker (above the balancer) sees the
@@ -35,15 +37,14 @@ mod instance;
 mod layer;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod model;
-mod scope;
 mod service;
 mod state;
 mod window;
 
+pub use crate::breaker_scope::{BreakerScope, BreakerState};
 pub use circuit::{Admitted, Breaker, Outcome, Permit, Rejected, Transition};
 pub use config::BreakerConfig;
 pub use instance::{InstanceBreaker, InstanceBreakerLayer};
 pub use layer::ResponseFuture;
-pub use scope::{BreakerScope, BreakerState};
 pub use service::{ServiceBreaker, ServiceBreakerLayer};
 pub use window::WindowStats;

@@ -12,7 +12,7 @@
 //! The episode number tells a probe of this half-open period from a late one of an earlier
 //! period; it wraps after 2^24 half-open periods.
 
-use super::BreakerState;
+use crate::breaker_scope::BreakerState;
 
 pub(crate) const MAX_TRIPS: u8 = 63;
 const UNTIL_MAX: u64 = (1 << 56) - 1;

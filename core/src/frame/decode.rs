@@ -97,7 +97,9 @@ pub fn decode_frame_bytes<'a>(
 /// needed to know.
 ///
 /// For length-prefixed transports this needs only the 4-byte length (refused with
-/// `FrameTooLarge` above `max_frame` right away), not the frame itself. A Buffered
+/// `FrameTooLarge` above `max_frame` right away), not the frame itself; when the transport
+/// is detected and the length is small enough to be an old non-strict Binary name length,
+/// also the bytes that rule that out (usually just byte 4; see `detect`). A Buffered
 /// message has no length, so it is skipped: the answer needs the whole message, and each
 /// call re-reads it (a stream reader should call again only after more bytes arrive).
 /// A Buffered read that runs out of bytes — `UnexpectedEof`, or a container that the bytes

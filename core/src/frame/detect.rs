@@ -3,10 +3,12 @@
 //! Rules, in the order they are tried:
 //! 1. byte 0 is `0x82`: buffered (unframed) Compact;
 //! 2. bytes 0..2 are `0x8001`: buffered strict Binary;
-//! 3. otherwise bytes 0..4 are a length and bytes 4.. say what follows it:
+//! 3. an old non-strict Binary message at byte 0 (see below): buffered old Binary;
+//! 4. otherwise bytes 0..4 are a length and bytes 4.. say what follows it:
 //!    byte 4 `0x82`: Framed Compact; bytes 4..6 `0x1000`: Kitex TTHeader; `0x0FFF`: Apache
-//!    THeader; `0x8001`: Framed strict Binary;
-//! 4. anything else is `UnknownTransport` at offset 0.
+//!    THeader; `0x8001`: Framed strict Binary; an old non-strict Binary message at byte 4:
+//!    Framed old Binary;
+//! 5. anything else is `UnknownTransport` at offset 0.
 //!
 //! Kitex tries TTHeader first and the unframed forms after; faultline tries the unframed
 //! forms first because they are decided by one or two bytes. The orders differ only on
@@ -17,21 +19,46 @@
 //! TTHeader, one with the message at payload offset 4 is TTHeaderFramed. The protocol comes
 //! from the header's protocol id (TTHeader byte 14, THeader varint at 14).
 //!
-//! Old non-strict Binary (a message that starts with the method name's length) has no
-//! marker, so it is never detected — Kitex does not detect it either. Decode it by naming
-//! the transport: with `Buffered` or `Framed` and no protocol, a payload without a marker
-//! is read as Binary, and the Binary reader accepts the non-strict form.
+//! Old non-strict Binary (what Apache clients with `strict_write=false` send) has no
+//! marker: the message starts with the method name's length. It is recognised by its
+//! shape: a name length of 1 to `MAX_OLD_NAME_LEN`, that many printable ASCII bytes
+//! (`is_ascii_graphic`: no spaces, no control bytes), then a message type byte of 1 to 4
+//! (call, reply, exception, oneway). This makes no other transport ambiguous, because
+//! every other rule decides on bytes this shape cannot have: buffered markers need byte 0
+//! `0x80`/`0x82` (a name length of 2 GiB or more); the framed rules need byte 4 `0x82`,
+//! `0x10`, `0x0F` or `0x80`, none of them printable, while an old message at byte 0 has a
+//! printable byte 4 (the name's first byte) and one at byte 4 (Framed) has byte 4 `0x00`
+//! (the top byte of its name length). The cost is in waiting: a length prefix of at most
+//! `MAX_OLD_NAME_LEN` needs byte 4 too before its frame's length is known, and bytes that
+//! start with a plausible name length and a printable byte wait for up to
+//! `4 + MAX_OLD_NAME_LEN + 1` bytes before they are known not to be an old message.
+//!
+//! Kitex's server does not detect old Binary; the faultline server does, because it
+//! detects with these same rules. That is deliberate: `faultline decode --frame auto`, the
+//! server and the chaos fault proxy then agree on what a frame is (a frame `decode`
+//! recognises is one the server serves and the proxy can frame), no frame a Kitex peer
+//! sends is read differently, and the reply, strict Binary in the request's transport, is
+//! read by every Binary reader (`strict_read` only refuses the old form). A service that
+//! must refuse old clients as Kitex does is the one behaviour this gives up. A name with
+//! non-ASCII bytes is not recognised: decode such a message by naming the transport (with
+//! `Buffered` or `Framed` and no protocol, a payload without a marker is read as Binary,
+//! and the Binary reader accepts the non-strict form).
+//!
 //! Compact and Apache THeader are not in Kitex's server detection; their rules follow
 //! Apache's `THeaderTransport` (which looks for `0x82` and `0x0FFF` the same way).
 
 use super::fixed::{FIXED_LEN, HEADER_SIZE_OFFSET, MAX_HEADER_LEN};
 use super::{theader, ttheader, Transport};
-use crate::protocol::{DecodeError, DecodeResult, ErrorKind, ProtocolId};
+use crate::protocol::{DecodeError, DecodeResult, ErrorKind, MessageType, ProtocolId};
 
 const COMPACT_ID: u8 = 0x82;
 /// Longest 32-bit varint (the THeader protocol id).
 const MAX_VARINT32_LEN: usize = 5;
 const BINARY_V1: [u8; 2] = [0x80, 0x01];
+/// Longest method name an old non-strict Binary message is recognised with. Real names
+/// are far shorter (multiplexed `Service:method` included); the bound caps how many bytes
+/// detection may wait for.
+const MAX_OLD_NAME_LEN: usize = 1024;
 
 /// Detects the transport and payload protocol of the frame at the start of `buf`.
 ///
@@ -72,13 +99,47 @@ pub(super) fn sniff_message(bytes: &[u8]) -> Option<ProtocolId> {
     }
 }
 
-/// Whether `buf` starts an unframed message: `Need` if one more byte could tell.
+/// Whether `buf` starts an unframed message, strict or old Binary or Compact: `Need` if
+/// more bytes could tell.
 pub(super) fn sniff_buffered(buf: &[u8]) -> Probe<Option<ProtocolId>> {
-    match buf {
-        [] => Err(Stop::Need(1)),
-        [0x80] => Err(Stop::Need(2)),
-        _ => Ok(sniff_message(buf)),
+    let marked = match buf {
+        [] => return Err(Stop::Need(1)),
+        [0x80] => return Err(Stop::Need(2)),
+        _ => sniff_message(buf),
+    };
+    if marked.is_some() {
+        return Ok(marked);
     }
+    let unbounded = Window {
+        buf,
+        end: usize::MAX,
+    };
+    Ok(old_binary_at(&unbounded, 0)?.then_some(ProtocolId::Binary))
+}
+
+/// Whether an old non-strict Binary message starts at `at` (see the module doc): a name
+/// length of 1 to `MAX_OLD_NAME_LEN`, that many printable ASCII bytes, then a message type
+/// of 1 to 4. Decided at the first byte that rules it out; a message that would run past
+/// the window's end is not one.
+fn old_binary_at(w: &Window<'_>, at: usize) -> Probe<bool> {
+    let mut len = 0usize;
+    for i in at..at + 4 {
+        let Some(byte) = w.get(i)? else {
+            return Ok(false);
+        };
+        len = len << 8 | usize::from(byte);
+    }
+    if len == 0 || len > MAX_OLD_NAME_LEN {
+        return Ok(false);
+    }
+    let name = at + 4;
+    for i in name..name + len {
+        match w.get(i)? {
+            Some(byte) if byte.is_ascii_graphic() => {}
+            _ => return Ok(false),
+        }
+    }
+    Ok(w.get(name + len)?.and_then(MessageType::from_id).is_some())
 }
 
 /// Bytes of `buf` seen through the frame's own length: a byte past the frame's end can
@@ -89,14 +150,20 @@ struct Window<'a> {
 }
 
 impl Window<'_> {
-    fn byte(&self, i: usize, fail: impl FnOnce() -> DecodeError) -> Probe<u8> {
+    /// Byte `i`, or `None` past the frame's end.
+    fn get(&self, i: usize) -> Probe<Option<u8>> {
         if i >= self.end {
-            return Err(Stop::Fail(fail()));
+            return Ok(None);
         }
-        self.buf
-            .get(i)
-            .copied()
-            .ok_or(Stop::Need(i.saturating_add(1)))
+        match self.buf.get(i) {
+            Some(&byte) => Ok(Some(byte)),
+            None => Err(Stop::Need(i.saturating_add(1))),
+        }
+    }
+
+    /// Byte `i`; `fail` past the frame's end.
+    fn byte(&self, i: usize, fail: impl FnOnce() -> DecodeError) -> Probe<u8> {
+        self.get(i)?.ok_or_else(|| Stop::Fail(fail()))
     }
 }
 
@@ -128,8 +195,8 @@ pub(super) fn detect_inner(buf: &[u8]) -> Probe<(Transport, ProtocolId)> {
         .and_then(|n| n.checked_add(4))
         .unwrap_or(usize::MAX);
     let w = Window { buf, end };
-    const WHAT: &str =
-        "a known transport: 0x8001/0x82 at byte 0, or 0x1000/0x0FFF/0x8001/0x82 at byte 4";
+    const WHAT: &str = "a known transport: 0x8001/0x82 or an old binary message at byte 0, \
+         or 0x1000/0x0FFF/0x8001/0x82 or an old binary message at byte 4";
     let b4 = w.byte(4, unknown_transport(0, WHAT))?;
     if b4 == COMPACT_ID {
         return Ok((Transport::Framed, ProtocolId::Compact));
@@ -139,6 +206,7 @@ pub(super) fn detect_inner(buf: &[u8]) -> Probe<(Transport, ProtocolId)> {
         ttheader::MAGIC => detect_ttheader(&w),
         theader::MAGIC => detect_theader(&w),
         0x8001 => Ok((Transport::Framed, ProtocolId::Binary)),
+        _ if b4 == 0 && old_binary_at(&w, 4)? => Ok((Transport::Framed, ProtocolId::Binary)),
         _ => Err(Stop::Fail(unknown_transport(0, WHAT)())),
     }
 }
@@ -234,4 +302,100 @@ fn detect_theader(w: &Window<'_>) -> Probe<(Transport, ProtocolId)> {
         FIXED_LEN,
         "THeader protocol id (varint)",
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::{decode_frame, frame_len};
+    use crate::protocol::{DecodeLimits, Value};
+
+    /// An old non-strict Binary message: name length, name, type, sequence id, empty body.
+    fn old(name: &[u8], kind: u8) -> Vec<u8> {
+        let mut v = (name.len() as u32).to_be_bytes().to_vec();
+        v.extend_from_slice(name);
+        v.push(kind);
+        v.extend_from_slice(&7i32.to_be_bytes());
+        v.push(0); // the args struct's stop
+        v
+    }
+
+    fn framed(payload: &[u8]) -> Vec<u8> {
+        let mut v = (payload.len() as u32).to_be_bytes().to_vec();
+        v.extend_from_slice(payload);
+        v
+    }
+
+    #[test]
+    fn old_binary_is_detected_buffered_and_framed() {
+        let limits = DecodeLimits::default();
+        for kind in 1..=4 {
+            let message = old(b"Echo:echo_2", kind);
+            for (bytes, transport) in [
+                (message.clone(), Transport::Buffered),
+                (framed(&message), Transport::Framed),
+            ] {
+                let found = detect(&bytes).unwrap();
+                assert_eq!(found, Some((transport, ProtocolId::Binary)));
+                let frame = decode_frame(&bytes, None, None, &limits).unwrap();
+                assert_eq!((frame.transport, frame.len), (transport, bytes.len()));
+                let header = frame.decode_message::<Value>(limits).unwrap().header;
+                assert_eq!(header.name, "Echo:echo_2");
+                assert_eq!(Some(header.kind), MessageType::from_id(kind));
+                assert_eq!(header.seq_id, 7);
+            }
+        }
+    }
+
+    #[test]
+    fn other_shapes_are_not_old_binary() {
+        let long = vec![b'a'; MAX_OLD_NAME_LEN + 1];
+        for message in [
+            old(b"echo", 0),
+            old(b"echo", 5),
+            old(b"ec ho", 1),
+            old(b"ec\x01ho", 1),
+            old("échø".as_bytes(), 1),
+            old(b"", 1),
+            old(&long, 1),
+        ] {
+            let bytes = framed(&message);
+            let err = decode_frame(&bytes, None, None, &DecodeLimits::default()).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::UnknownTransport);
+            assert!(!matches!(
+                detect(&message),
+                Ok(Some((Transport::Buffered, _)))
+            ));
+        }
+        let longest = old(&long[1..], 1);
+        assert_eq!(
+            detect(&longest).unwrap(),
+            Some((Transport::Buffered, ProtocolId::Binary))
+        );
+    }
+
+    #[test]
+    fn a_framed_old_message_must_fit_its_frame() {
+        let mut bytes = framed(&old(b"echo", 1));
+        bytes[3] = 8; // the frame ends inside the name
+        let err = detect(&bytes).unwrap_err();
+        assert_eq!((err.kind, err.offset), (ErrorKind::UnknownTransport, 0));
+    }
+
+    #[test]
+    fn a_partial_old_message_waits_for_more_bytes() {
+        let message = old(b"echo", 1);
+        let limits = DecodeLimits::default();
+        for end in 1..9 {
+            assert_eq!(detect(&message[..end]).unwrap(), None, "{end} bytes");
+            assert_eq!(
+                frame_len(&message[..end], None, None, &limits).unwrap(),
+                None
+            );
+        }
+        assert_eq!(
+            frame_len(&message, None, None, &limits).unwrap(),
+            Some(message.len())
+        );
+    }
 }

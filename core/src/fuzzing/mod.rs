@@ -24,6 +24,7 @@
 //! - [`alloc`]: the allocation oracle (counting allocator, bounds).
 //! - [`strict`]: the strict-acceptance oracle (legal wire forms and their canonical bytes).
 
+#[allow(unsafe_code)] // a `GlobalAlloc`, with the proof beside each `unsafe`
 pub mod alloc;
 pub mod apache;
 pub mod client_session;

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use prometheus_client::encoding::{EncodeLabelSet, LabelSetEncoder};
 
-use crate::breaker::{BreakerScope, BreakerState};
+use crate::breaker_scope::{BreakerScope, BreakerState};
 use crate::event::{FallbackReason, RetryDenial, Side};
 
 /// `rpc.system` for every call: Thrift, as OpenTelemetry spells it.

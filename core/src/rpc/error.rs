@@ -4,7 +4,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::breaker::BreakerScope;
+use crate::breaker_scope::BreakerScope;
 use crate::protocol::{ApplicationException, DecodeError, EncodeError};
 
 /// A failed call.

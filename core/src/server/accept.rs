@@ -13,9 +13,9 @@ use std::time::Duration;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 
-use super::builder::Shared;
 use super::connection::serve_connection;
-use super::{cancelled, draining, Phase};
+use super::phase::{cancelled, draining, Phase};
+use super::shared::Shared;
 use crate::event::EventKind;
 use crate::net::Listener;
 

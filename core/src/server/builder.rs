@@ -9,8 +9,10 @@ use std::time::Duration;
 use tokio::sync::{watch, Semaphore};
 
 use super::accept::accept_loop;
+use super::phase::Phase;
+use super::shared::Shared;
 use super::timeouts::{capped, Timeouts};
-use super::{Phase, Router, Server, ServerStats};
+use super::{Router, Server, ServerStats};
 use crate::event::EventBus;
 use crate::net::{Listener, Net};
 use crate::protocol::DecodeLimits;
@@ -25,20 +27,6 @@ pub struct ServerBuilder {
     max_in_flight: Option<usize>,
     timeouts: Timeouts,
     events: EventBus,
-}
-
-/// What every connection of one server shares.
-#[derive(Debug)]
-pub(super) struct Shared {
-    pub service: Arc<str>,
-    pub zone: Option<Arc<str>>,
-    pub limits: DecodeLimits,
-    pub timeouts: Timeouts,
-    pub events: EventBus,
-    pub router: Router,
-    /// Permits for requests being served; `None` is unlimited.
-    pub in_flight: Option<Arc<Semaphore>>,
-    pub stats: Arc<ServerStats>,
 }
 
 impl ServerBuilder {

@@ -18,8 +18,8 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::builder::Shared;
 use super::router::{Args, CallContext, ReplyBody};
+use super::shared::Shared;
 use crate::event::{CallRef, EventKind, Side, CALL_HEADER};
 use crate::frame::Frame;
 use crate::protocol::{

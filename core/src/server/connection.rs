@@ -26,11 +26,11 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::builder::Shared;
 use super::call::start_call;
+use super::phase::{cancelled, draining, Phase};
+use super::shared::Shared;
 use super::timeouts::{expiry, Deadlines, Expired};
 use super::writer::Writer;
-use super::{cancelled, draining, Phase};
 use crate::event::{CloseReason, EventKind};
 use crate::protocol::DecodeError;
 use crate::transport::{FrameReader, ReadError};

@@ -1,5 +1,6 @@
 //! The RPC server: accepts connections on any [`Net`](crate::net::Net), detects each
-//! connection's transport and protocol from its first frame, decodes with
+//! connection's transport and protocol from its first frame (old non-strict Binary
+//! included, which Kitex refuses: `frame/detect.rs` says why), decodes with
 //! `DecodeLimits`, dispatches by method name to a [`Router`], and replies in the framing
 //! and protocol the request came in.
 //!
@@ -54,7 +55,9 @@ mod builder;
 mod call;
 mod config;
 mod connection;
+mod phase;
 mod router;
+mod shared;
 mod stats;
 mod timeouts;
 mod writer;
@@ -74,6 +77,8 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use phase::Phase;
+
 /// A running server. Dropping it shuts the server down gracefully in the background (as
 /// `shutdown` does, drain deadline included); `shutdown` and `abort` wait for the end.
 #[derive(Debug)]
@@ -82,18 +87,6 @@ pub struct Server {
     control: watch::Sender<Phase>,
     task: JoinHandle<()>,
     stats: Arc<ServerStats>,
-}
-
-/// Where a server is in its life. The `Server` handle tells the accept loop; the accept
-/// loop tells the connections (it alone decides when the drain deadline has passed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Phase {
-    /// Accepting connections and reading requests.
-    Serve,
-    /// Not accepting or reading any more; requests already read are served and answered.
-    Drain,
-    /// Requests still in flight are cancelled and every connection closes now.
-    Cancel,
 }
 
 impl Server {
@@ -142,24 +135,5 @@ impl Server {
                 panic::resume_unwind(err.into_panic());
             }
         }
-    }
-}
-
-/// Resolves once the server stops serving: shutdown or abort asked for, or the `Server`
-/// handle gone (a graceful shutdown too).
-async fn draining(phase: &mut watch::Receiver<Phase>) {
-    // An error means the sender is gone: that is a shutdown too.
-    let _ = phase.wait_for(|phase| *phase >= Phase::Drain).await;
-}
-
-/// Resolves once requests in flight must be cancelled; never if the sender is gone
-/// without asking for it (a dropped `Server` drains, and only the drain deadline cancels).
-async fn cancelled(phase: &mut watch::Receiver<Phase>) {
-    if phase
-        .wait_for(|phase| *phase == Phase::Cancel)
-        .await
-        .is_err()
-    {
-        std::future::pending::<()>().await;
     }
 }

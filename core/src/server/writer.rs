@@ -11,7 +11,7 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::builder::Shared;
+use super::shared::Shared;
 use crate::event::CloseReason;
 
 /// The writer task, aborted when the connection is done with it, so a connection closed

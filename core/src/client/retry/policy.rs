@@ -20,7 +20,7 @@ use tower::retry::Policy;
 
 use super::backoff::BackoffState;
 use super::control::{mark_retry, RetryControl};
-use crate::breaker::BreakerScope;
+use crate::breaker_scope::BreakerScope;
 use crate::event::{CallRef, EventKind, RetryDenial};
 use crate::rpc::{Call, Reply, RpcError};
 

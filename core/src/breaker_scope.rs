@@ -1,4 +1,8 @@
 //! What a breaker guards (`BreakerScope`) and the states it moves through (`BreakerState`).
+//!
+//! A leaf: `rpc` (a breaker's refusal names its scope), `event` (transitions) and `breaker`
+//! all use these types, so they live apart from all three. Users reach them as
+//! `breaker::{BreakerScope, BreakerState}` (or through `event`).
 
 use std::fmt;
 use std::sync::Arc;
