@@ -19,6 +19,9 @@ pub enum Observed {
     Number(f64),
     /// A breaker clause: when the breaker event it asks for happened (`None`: it did not).
     Breaker(Option<Duration>),
+    /// A `breakerCloses` clause with no breaker open at the fault's end (this time): there
+    /// was nothing left to close, which meets it.
+    NoneOpen(Duration),
 }
 
 impl fmt::Display for Observed {
@@ -29,6 +32,13 @@ impl fmt::Display for Observed {
             Observed::Number(x) => write!(f, "{x:.3}x"),
             Observed::Breaker(Some(at)) => write!(f, "at {}", duration::format(*at)),
             Observed::Breaker(None) => f.write_str("did not happen in time"),
+            Observed::NoneOpen(end) => {
+                write!(
+                    f,
+                    "none open at {} (all had closed)",
+                    duration::format(*end)
+                )
+            }
         }
     }
 }
@@ -38,8 +48,10 @@ impl Observed {
     /// the event happened in time). A threshold that cannot be read fails the clause
     /// (validation refuses such files, so this is only a guard).
     pub fn passes(&self, clause: &Clause) -> bool {
-        if let Observed::Breaker(at) = self {
-            return at.is_some();
+        match self {
+            Observed::Breaker(at) => return at.is_some(),
+            Observed::NoneOpen(_) => return true,
+            _ => {}
         }
         let kind = clause.metric.kind();
         let check = |bound: &Option<Threshold>, below: bool| -> bool {
@@ -158,6 +170,12 @@ fn breaker(
                 state
             };
             let (at_end, by_deadline) = (state_by(end), state_by(deadline));
+            if at_end
+                .values()
+                .all(|(state, _)| *state == BreakerState::Closed)
+            {
+                return Ok(Observed::NoneOpen(end));
+            }
             let mut last_close = end;
             for (key, (state, _)) in &at_end {
                 if *state == BreakerState::Closed {
@@ -170,5 +188,50 @@ fn breaker(
             }
             Ok(Observed::Breaker(Some(last_close)))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn closes_within(secs: u64) -> Clause {
+        Clause {
+            metric: Metric::BreakerCloses,
+            zone: None,
+            fault: None,
+            below: None,
+            above: None,
+            within: Some(Duration::from_secs(secs)),
+            scope: None,
+        }
+    }
+
+    fn change(at: u64, from: BreakerState, to: BreakerState) -> BreakerChange {
+        BreakerChange {
+            at: Duration::from_secs(at),
+            kind: "instance",
+            key: "echo-az1-0".into(),
+            from,
+            to,
+        }
+    }
+
+    #[test]
+    fn breaker_closes_says_when_nothing_was_left_open_and_fails_on_one_still_open() {
+        let (closed, open) = (BreakerState::Closed, BreakerState::Open);
+        let clause = closes_within(3);
+        let end = Some(Duration::from_secs(5));
+        let healed = [change(1, closed, open), change(2, open, closed)];
+        let observed = breaker(&clause, &healed, Duration::ZERO, end).unwrap();
+        assert_eq!(observed, Observed::NoneOpen(Duration::from_secs(5)));
+        assert!(observed.passes(&clause));
+        assert_eq!(observed.to_string(), "none open at 5s (all had closed)");
+        let closed_late = [change(4, closed, open), change(7, open, closed)];
+        let observed = breaker(&clause, &closed_late, Duration::ZERO, end).unwrap();
+        assert_eq!(observed, Observed::Breaker(Some(Duration::from_secs(7))));
+        let stuck = [change(4, closed, open)];
+        let observed = breaker(&clause, &stuck, Duration::ZERO, end).unwrap();
+        assert!(!observed.passes(&clause), "{observed}");
     }
 }
