@@ -4,9 +4,10 @@
 //! force, and rolls them all back at once.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use super::kernel_loss::{KernelLoss, Side};
+use super::lock;
 use super::proxy::ProxyFaults;
 use super::supervisor::Supervisor;
 use crate::faults::{Action, Effect, Rule};
@@ -23,10 +24,6 @@ pub struct Hands {
     injected: Mutex<BTreeSet<String>>,
     active: Mutex<BTreeSet<String>>,
     errors: Mutex<Vec<String>>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Hands {

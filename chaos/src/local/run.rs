@@ -17,7 +17,7 @@
 
 use std::future::Future;
 use std::ops::ControlFlow;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use faultline_core::client::{Client, EchoClient};
@@ -32,6 +32,7 @@ use super::calibrate::{corrected, PathCost, UnderLoad};
 use super::cluster::{Cluster, ClusterError, Started};
 use super::findings::{self, Calibration};
 use super::kernel_loss::KernelLoss;
+use super::lock;
 use super::supervisor::ServerCommand;
 use crate::faults::{schedule, Timed};
 use crate::hypothesis::{self, AbortMonitor};
@@ -108,13 +109,9 @@ struct Control {
 }
 
 impl Control {
-    fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-        mutex.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     /// Stops the run (the first reason wins).
     fn stop(&self, stop: Stop) {
-        let mut current = Self::lock(&self.stop);
+        let mut current = lock(&self.stop);
         if current.is_none() {
             *current = Some(stop);
             self.stopped.notify_waiters();
@@ -122,7 +119,7 @@ impl Control {
     }
 
     fn stopped(&self) -> Option<Stop> {
-        Self::lock(&self.stop).clone()
+        lock(&self.stop).clone()
     }
 }
 

@@ -19,7 +19,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use nix::sys::signal::{kill, Signal};
@@ -30,6 +30,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use super::lock;
 use crate::faults::RESTART_DELAY;
 use crate::spec::experiment::InstanceSpec;
 
@@ -85,10 +86,6 @@ pub struct Supervisor {
     exits: Arc<Mutex<Vec<UnexpectedExit>>>,
     stop: watch::Sender<bool>,
     tasks: Mutex<JoinSet<()>>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Supervisor {
@@ -199,13 +196,8 @@ impl Supervisor {
     /// Kills every instance (paused ones included) and waits until they are gone.
     pub async fn shutdown(&self) {
         let _ = self.stop.send(true);
-        for slot in self.slots.values() {
-            let mut slot = lock(slot);
-            slot.expect_exit = true;
-            if let Some(pid) = slot.pid {
-                let pid = Pid::from_raw(i32::try_from(pid).unwrap_or(i32::MAX));
-                let _ = kill(pid, Signal::SIGKILL);
-            }
+        for instance in self.slots.keys() {
+            self.kill(instance);
         }
         let mut tasks = std::mem::take(&mut *lock(&self.tasks));
         while tasks.join_next().await.is_some() {}
