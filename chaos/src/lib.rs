@@ -14,9 +14,20 @@ pub mod faults;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod hypothesis;
+#[cfg(feature = "kube")]
+pub mod kube;
 pub mod local;
 pub mod plan;
 pub mod probe;
 pub mod report;
+pub mod runner;
 pub mod spec;
 pub mod yaml;
+
+/// A mutex's guard, whether or not a thread panicked while holding it (the state the
+/// backends keep stays usable: counters, sets and the stop reason).
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -6,8 +6,6 @@
 mod crds;
 #[path = "support/fixtures.rs"]
 mod fixtures;
-#[path = "support/openapi.rs"]
-mod openapi;
 #[path = "support/samples.rs"]
 mod samples;
 

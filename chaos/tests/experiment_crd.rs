@@ -2,9 +2,6 @@
 //! (a test that fails on drift), its schema is structural as Kubernetes requires, and every
 //! shipped example experiment is admitted by it.
 
-#[path = "support/openapi.rs"]
-mod openapi;
-
 use std::path::{Path, PathBuf};
 
 use faultline_chaos::spec::experiment::Experiment;
@@ -90,7 +87,7 @@ fn every_example_experiment_is_admitted_by_the_crd() {
         translated["properties"][implicit] = serde_json::json!({"type": "string"});
     }
     translated["properties"]["metadata"] = serde_json::json!({"type": "object"});
-    openapi::translate(&mut translated);
+    faultline_chaos::kube::schema::translate(&mut translated);
     let validator = jsonschema::draft4::new(&translated).expect("the CRD schema compiles");
     let dir = workspace().join("manifests/examples");
     let mut checked = 0;

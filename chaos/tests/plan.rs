@@ -4,8 +4,6 @@
 
 #[path = "support/crds.rs"]
 mod crds;
-#[path = "support/openapi.rs"]
-mod openapi;
 
 use std::path::Path;
 

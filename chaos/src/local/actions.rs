@@ -7,14 +7,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use super::kernel_loss::{KernelLoss, Side};
-use super::lock;
 use super::proxy::ProxyFaults;
 use super::supervisor::Supervisor;
 use crate::faults::{Action, Effect, Rule};
+use crate::lock;
 use crate::plan::PROBE_NAME;
+use crate::runner::Hands;
 
 /// The run's means of making faults.
-pub struct Hands {
+pub struct LocalHands {
     pub faults: Arc<ProxyFaults>,
     pub supervisor: Arc<Supervisor>,
     /// With `--loss kernel`: where loss is made instead of the proxies.
@@ -26,7 +27,7 @@ pub struct Hands {
     errors: Mutex<Vec<String>>,
 }
 
-impl Hands {
+impl LocalHands {
     pub fn new(
         faults: Arc<ProxyFaults>,
         supervisor: Arc<Supervisor>,
@@ -44,8 +45,44 @@ impl Hands {
         }
     }
 
+    /// Loss on every instance port `rule` covers, made by the kernel.
+    fn kernel_loss(&self, kernel: &KernelLoss, rule: &Rule, probability: f64) {
+        let per_mille = (probability * 1000.0).round() as u32;
+        for (host, port) in &self.ports {
+            let sides = [
+                (rule.covers(PROBE_NAME, host), Side::Requests),
+                (rule.covers(host, PROBE_NAME), Side::Replies),
+            ];
+            for (_, side) in sides.iter().filter(|(covered, _)| *covered) {
+                if let Err(err) = kernel.add(&rule.fault, *port, *side, per_mille) {
+                    lock(&self.errors).push(format!("{}: {err}", rule.fault));
+                }
+            }
+        }
+    }
+
+    /// Ends `fault`'s rules (in the proxies and the kernel).
+    fn end(&self, fault: &str) {
+        self.faults.remove(fault);
+        if let Some(kernel) = &self.kernel {
+            if let Err(err) = kernel.remove(fault) {
+                lock(&self.errors).push(format!("{fault}: {err}"));
+            }
+        }
+        lock(&self.active).remove(fault);
+    }
+
+    fn mark(&self, fault: &str) {
+        lock(&self.injected).insert(fault.to_owned());
+        lock(&self.active).insert(fault.to_owned());
+    }
+}
+
+impl Hands for LocalHands {
+    type Step = Action;
+
     /// Makes `action` happen now.
-    pub fn apply(&self, action: &Action) {
+    fn apply(&self, action: &Action) {
         match action {
             Action::AddRule(rule) => {
                 self.mark(&rule.fault);
@@ -80,35 +117,8 @@ impl Hands {
         }
     }
 
-    /// Loss on every instance port `rule` covers, made by the kernel.
-    fn kernel_loss(&self, kernel: &KernelLoss, rule: &Rule, probability: f64) {
-        let per_mille = (probability * 1000.0).round() as u32;
-        for (host, port) in &self.ports {
-            let sides = [
-                (rule.covers(PROBE_NAME, host), Side::Requests),
-                (rule.covers(host, PROBE_NAME), Side::Replies),
-            ];
-            for (_, side) in sides.iter().filter(|(covered, _)| *covered) {
-                if let Err(err) = kernel.add(&rule.fault, *port, *side, per_mille) {
-                    lock(&self.errors).push(format!("{}: {err}", rule.fault));
-                }
-            }
-        }
-    }
-
-    /// Ends `fault`'s rules (in the proxies and the kernel).
-    fn end(&self, fault: &str) {
-        self.faults.remove(fault);
-        if let Some(kernel) = &self.kernel {
-            if let Err(err) = kernel.remove(fault) {
-                lock(&self.errors).push(format!("{fault}: {err}"));
-            }
-        }
-        lock(&self.active).remove(fault);
-    }
-
     /// Undoes every fault in force: rules removed, paused instances continued.
-    pub fn rollback(&self) {
+    fn rollback(&self) {
         let active = lock(&self.active).clone();
         for fault in &active {
             self.end(fault);
@@ -116,23 +126,21 @@ impl Hands {
         self.supervisor.resume_all();
     }
 
-    fn mark(&self, fault: &str) {
-        lock(&self.injected).insert(fault.to_owned());
-        lock(&self.active).insert(fault.to_owned());
-    }
+    /// Everything here happens at once.
+    async fn settled(&self) {}
 
     /// The faults injected so far.
-    pub fn injected(&self) -> BTreeSet<String> {
+    fn injected(&self) -> BTreeSet<String> {
         lock(&self.injected).clone()
     }
 
     /// The faults in force now.
-    pub fn active(&self) -> Vec<String> {
+    fn active(&self) -> Vec<String> {
         lock(&self.active).iter().cloned().collect()
     }
 
     /// What failed while applying faults (kernel loss rules).
-    pub fn errors(&self) -> Vec<String> {
+    fn errors(&self) -> Vec<String> {
         lock(&self.errors).clone()
     }
 }

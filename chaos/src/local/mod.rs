@@ -13,11 +13,3 @@ pub mod kernel_loss;
 pub mod proxy;
 pub mod run;
 pub mod supervisor;
-
-/// A mutex's guard, whether or not a thread panicked while holding it (the state the
-/// local backend keeps stays usable: counters, sets and the stop reason).
-fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}

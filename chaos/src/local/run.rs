@@ -16,30 +16,27 @@
 //!    without a fault killing it).
 
 use std::future::Future;
-use std::ops::ControlFlow;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use faultline_core::client::{Client, EchoClient};
-use faultline_core::config::{duration, FieldErrors, Validate};
-use faultline_core::event::{Event, EventBus, EventSink, Origin};
+use faultline_core::config::{FieldErrors, Validate};
 use faultline_core::net::Tcp;
-use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use super::actions::Hands;
+use super::actions::LocalHands;
 use super::calibrate::{corrected, PathCost, UnderLoad};
 use super::cluster::{Cluster, ClusterError, Started};
 use super::findings::{self, Calibration};
 use super::kernel_loss::KernelLoss;
-use super::lock;
 use super::supervisor::ServerCommand;
-use crate::faults::{schedule, Timed};
-use crate::hypothesis::{self, AbortMonitor};
-use crate::plan::{self, Backend, PlanOptions, PROBE_NAME};
-use crate::probe::{self, Load, Pacing, ProbeHandle, Timeline};
+use crate::faults::schedule;
+use crate::plan::{self, Backend, PlanOptions};
+use crate::probe::{Load, Pacing, ProbeHandle};
 use crate::report::{Report, ReportInput};
-use crate::spec::experiment::{Experiment, ExperimentSpec};
+pub use crate::runner::Progress;
+use crate::runner::{self, probe_events, Hands, Run};
+use crate::spec::experiment::Experiment;
 use crate::spec::located::{Document, SpecError};
 
 /// How to run.
@@ -62,21 +59,6 @@ pub enum RunEvent {
     Second(Progress),
 }
 
-/// What the run is doing, once a second.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Progress {
-    /// Seconds of measurement done, and in all.
-    pub second: u64,
-    pub of: u64,
-    /// The second that just ended: calls, their p99, error and fallback rates.
-    pub calls: u64,
-    pub p99: Option<Duration>,
-    pub error_rate: Option<f64>,
-    pub fallback_rate: Option<f64>,
-    /// The faults in force now.
-    pub active: Vec<String>,
-}
-
 /// Why a run could not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum LocalError {
@@ -88,39 +70,6 @@ pub enum LocalError {
     Cluster(#[from] ClusterError),
     #[error("--loss kernel cannot run here: {0}")]
     KernelLoss(String),
-}
-
-/// Why the run stopped before its end.
-#[derive(Debug, Clone)]
-struct Stop {
-    reason: String,
-    /// From the start of measurement.
-    at: Duration,
-    /// An abort or an interruption (the steady state failing is not one: the verdict is
-    /// then a failed `before` clause).
-    aborts: bool,
-}
-
-/// What the scheduler, the probe and the interruption share.
-#[derive(Default)]
-struct Control {
-    stop: Mutex<Option<Stop>>,
-    stopped: Notify,
-}
-
-impl Control {
-    /// Stops the run (the first reason wins).
-    fn stop(&self, stop: Stop) {
-        let mut current = lock(&self.stop);
-        if current.is_none() {
-            *current = Some(stop);
-            self.stopped.notify_waiters();
-        }
-    }
-
-    fn stopped(&self) -> Option<Stop> {
-        lock(&self.stop).clone()
-    }
 }
 
 /// Runs `experiment` (read from `document`) on this machine. `interrupt` resolves (with a
@@ -171,19 +120,14 @@ pub async fn run(
     };
     let probe = ProbeHandle::new(&load);
     let measured_from = Instant::now() + load.warmup;
-    let under_load = Arc::new(UnderLoad::new(&caller_zone));
-    let sinks: [Arc<dyn EventSink>; 2] = [probe.event_sink(), under_load.clone()];
+    let under_load: Arc<UnderLoad> = Arc::new(UnderLoad::new(&caller_zone));
     let calibration = tokio::spawn(calibrate_under_load(
-        under_load,
+        under_load.clone(),
         cluster.path_cost.clone(),
         spec.topology.latency.within_zone.mean,
         (measured_from, load.warmup),
     ));
-    let events = EventBus::default()
-        .with_sink(Arc::new(move |event: &Event| {
-            sinks.iter().for_each(|sink| sink.record(event))
-        }))
-        .with_origin(Origin::new(PROBE_NAME, Some(caller_zone.as_str().into())));
+    let events = probe_events(vec![probe.event_sink(), under_load], &caller_zone);
     let client = match Client::from_config(&client_config, Tcp, cluster.discovery(), events) {
         Ok(client) => client,
         Err(errors) => {
@@ -192,107 +136,51 @@ pub async fn run(
         }
     };
 
-    let hands = Arc::new(Hands::new(
+    let hands = Arc::new(LocalHands::new(
         cluster.faults.clone(),
         cluster.supervisor.clone(),
         kernel,
         cluster.ports(),
     ));
-    let control = Arc::new(Control::default());
-    let scheduler = tokio::spawn(drive(
-        Driver {
-            spec: spec.clone(),
-            actions: schedule.actions.clone(),
+    let steps = schedule
+        .actions
+        .iter()
+        .map(|timed| (timed.at, timed.action.clone()))
+        .collect();
+    let ran = runner::drive(
+        Run {
+            spec,
             hands: hands.clone(),
-            probe: probe.clone(),
-            control: control.clone(),
+            steps,
+            client: EchoClient::new(client, client_config.pool.protocol),
+            load,
+            probe,
+            measured_from,
         },
-        measured_from,
-    ));
-    let interruption = {
-        let (control, hands) = (control.clone(), hands.clone());
-        tokio::spawn(async move {
-            let reason = interrupt.await;
-            let at = Instant::now().saturating_duration_since(measured_from);
-            control.stop(Stop {
-                reason,
-                at,
-                aborts: true,
-            });
-            hands.rollback();
-        })
-    };
-
-    let mut monitor = AbortMonitor::new(&spec.abort);
-    let total = spec.workload.duration.as_secs().max(1);
-    probe::run(
-        EchoClient::new(client, client_config.pool.protocol),
-        &load,
-        &probe,
-        |second, timeline| {
-            if control.stopped().is_some() {
-                return ControlFlow::Break(());
-            }
-            if let Some(reason) = monitor.check(second, timeline) {
-                control.stop(Stop {
-                    reason,
-                    at: Duration::from_secs(second + 1),
-                    aborts: true,
-                });
-                hands.rollback();
-                return ControlFlow::Break(());
-            }
-            watch(RunEvent::Second(progress_of(
-                second, total, timeline, &hands,
-            )));
-            ControlFlow::Continue(())
-        },
+        interrupt,
+        |progress| watch(RunEvent::Second(progress)),
     )
     .await;
-    interruption.abort();
-    control.stop(Stop {
-        reason: String::new(),
-        at: spec.workload.duration,
-        aborts: false,
-    });
-    let _ = scheduler.await;
-    hands.rollback();
     let idle_cost = cluster.idle_cost;
     let stopped = cluster.stop().await;
 
-    let stop = control.stopped().filter(|s| !s.reason.is_empty());
-    let measured = stop
-        .as_ref()
-        .map_or(spec.workload.duration, |s| s.at.min(spec.workload.duration));
-    let injected = hands.injected();
-    for fault in &mut schedule.faults {
-        if fault.skipped.is_none() && !injected.contains(&fault.name) {
-            fault.skipped = Some(match &stop {
-                Some(stop) => format!("not injected: {}", stop.reason),
-                None => "not injected".to_owned(),
-            });
-        }
-    }
+    ran.mark_skipped(&mut schedule.faults);
     let calibration = Calibration {
         idle: idle_cost,
         under_load: calibration.await.ok().flatten(),
     };
     let mut notes = findings::notes(spec, &stopped, &calibration, options.kernel_loss);
     notes.extend(hands.errors());
-    let aborted = stop.as_ref().filter(|s| s.aborts).map(|s| s.reason.clone());
-    if let Some(stop) = stop.as_ref().filter(|s| !s.aborts) {
-        notes.push(stop.reason.clone());
-    }
-    let timeline = probe.timeline();
+    notes.extend(ran.stopped.clone());
     let mut report = Report::build(ReportInput {
         experiment: &name,
         spec,
         backend: "local",
         seed: options.seed,
         run_id: plan.run_id.clone(),
-        timeline: &timeline,
-        measured,
-        aborted,
+        timeline: &ran.timeline,
+        measured: ran.measured,
+        aborted: ran.aborted.clone(),
         faults: schedule.faults,
         checks: vec![findings::instances_stay_up(&stopped, measured_from)],
         notes,
@@ -321,71 +209,4 @@ async fn calibrate_under_load(
     let cost = corrected(path_cost.get(), measured, target);
     path_cost.set(cost);
     Some((measured, cost))
-}
-
-/// What the scheduler needs.
-struct Driver {
-    spec: ExperimentSpec,
-    actions: Vec<Timed>,
-    hands: Arc<Hands>,
-    probe: ProbeHandle,
-    control: Arc<Control>,
-}
-
-/// Applies each action when it is due, until the run stops.
-async fn drive(driver: Driver, measured_from: Instant) {
-    let Driver {
-        spec,
-        actions,
-        hands,
-        probe,
-        control,
-    } = driver;
-    let first_fault = actions.first().map(|timed| timed.at);
-    let mut gate_checked = false;
-    for timed in &actions {
-        let due = measured_from + timed.at;
-        tokio::select! {
-            biased;
-            () = control.stopped.notified() => break,
-            () = tokio::time::sleep_until(due) => {}
-        }
-        if control.stopped().is_some() {
-            break;
-        }
-        if !gate_checked && Some(timed.at) == first_fault {
-            gate_checked = true;
-            let verdicts = hypothesis::steady_state(&spec, &probe.timeline(), timed.at);
-            if let Some(failed) = verdicts.iter().find(|v| !v.passed) {
-                control.stop(Stop {
-                    reason: format!(
-                        "The steady state did not hold before the first fault ({}: observed {}): no fault was injected and the run stopped at {}.",
-                        failed.clause,
-                        failed.observed,
-                        duration::format(timed.at)
-                    ),
-                    at: timed.at,
-                    aborts: false,
-                });
-                break;
-            }
-        }
-        hands.apply(&timed.action);
-    }
-}
-
-fn progress_of(second: u64, of: u64, timeline: &Timeline, hands: &Hands) -> Progress {
-    let from = Duration::from_secs(second);
-    let window = timeline.window(from, from + Duration::from_secs(1));
-    Progress {
-        second: second + 1,
-        of,
-        calls: window.count(|_| true),
-        p99: window
-            .latency_of(None)
-            .map(|h| crate::probe::timeline::quantile(h, 0.99)),
-        error_rate: window.error_rate(),
-        fallback_rate: window.fallback_rate(),
-        active: hands.active(),
-    }
 }

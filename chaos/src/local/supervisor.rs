@@ -30,8 +30,8 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::lock;
 use crate::faults::RESTART_DELAY;
+use crate::lock;
 use crate::spec::experiment::InstanceSpec;
 
 /// How long an instance may take to print `listening on`.

@@ -14,6 +14,8 @@ pub const PROTECTED_NAMESPACES: [&str; 3] = ["kube-system", "kube-public", "kube
 
 /// The label every object of a run carries, with the run id as value.
 pub const RUN_LABEL: &str = "faultline.dev/run";
+/// The label (and value) every object faultline creates carries.
+pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "faultline");
 
 /// An 8-hex-digit run id derived from `seed`.
 pub(super) fn run_id_of(seed: u64) -> String {
@@ -40,7 +42,7 @@ pub(super) fn object(
     };
     let mut object = fault.object(&object_name(experiment, &fault.name, run_id), namespace);
     object["metadata"]["labels"] = json!({
-        "app.kubernetes.io/managed-by": "faultline",
+        MANAGED_BY.0: MANAGED_BY.1,
         "faultline.dev/experiment": experiment,
         "faultline.dev/fault": fault.name,
         RUN_LABEL: run_id,

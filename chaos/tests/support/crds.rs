@@ -1,19 +1,16 @@
 //! Chaos Mesh's CRD schemas from `<workspace>/../shared/chaos-mesh/crds`, read at test time
-//! (never copied into the repository), as `jsonschema` validators.
-//!
-//! A CRD's `openAPIV3Schema` is OpenAPI's dialect of JSON Schema draft 4, made checkable by
-//! `openapi::translate`; `jsonschema` ignores the `x-kubernetes-*` keywords, which is right
-//! for validating values (they steer merging and pruning).
+//! (never copied into the repository), as the validators the Kubernetes backend builds from
+//! the CRDs a cluster serves (`faultline_chaos::kube::schema`).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::openapi::translate;
+use faultline_chaos::kube::schema::CrdSchema;
 
 /// Kind -> validator, or `None` (after printing a notice) when the CRDs are absent.
-pub fn crd_validators() -> Option<BTreeMap<String, jsonschema::Validator>> {
+pub fn crd_validators() -> Option<BTreeMap<String, CrdSchema>> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/chaos-mesh/crds");
     let Ok(entries) = std::fs::read_dir(&dir) else {
         let notice = format!("SKIPPED: Chaos Mesh CRDs not found at {}", dir.display());
@@ -30,19 +27,8 @@ pub fn crd_validators() -> Option<BTreeMap<String, jsonschema::Validator>> {
             .remove(0)
             .value()
             .clone();
-        let kind = crd["spec"]["names"]["kind"]
-            .as_str()
-            .expect("CRD kind")
-            .to_owned();
-        let versions = crd["spec"]["versions"].as_array().expect("CRD versions");
-        let version = versions
-            .iter()
-            .find(|v| v["name"] == "v1alpha1")
-            .expect("v1alpha1 version");
-        let mut schema = version["schema"]["openAPIV3Schema"].clone();
-        translate(&mut schema);
-        let validator = jsonschema::draft4::new(&schema).expect("CRD schema compiles");
-        validators.insert(kind, validator);
+        let schema = CrdSchema::from_crd(&crd, "v1alpha1").expect("CRD schema compiles");
+        validators.insert(schema.kind.clone(), schema);
     }
     assert_eq!(
         validators.len(),
@@ -53,16 +39,10 @@ pub fn crd_validators() -> Option<BTreeMap<String, jsonschema::Validator>> {
 }
 
 /// Every way `object` breaks its kind's CRD schema.
-pub fn schema_errors(
-    validators: &BTreeMap<String, jsonschema::Validator>,
-    object: &Value,
-) -> Vec<String> {
+pub fn schema_errors(validators: &BTreeMap<String, CrdSchema>, object: &Value) -> Vec<String> {
     let kind = object["kind"].as_str().unwrap_or_default();
     let Some(validator) = validators.get(kind) else {
         return vec![format!("no CRD for kind {kind:?}")];
     };
-    validator
-        .iter_errors(object)
-        .map(|error| format!("{}: {error}", error.instance_path()))
-        .collect()
+    validator.errors(object)
 }

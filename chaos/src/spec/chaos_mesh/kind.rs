@@ -48,6 +48,15 @@ impl Kind {
         }
     }
 
+    /// The resource name in API paths and CRD names (`networkchaos`, `schedules`).
+    pub fn plural(self) -> String {
+        let lower = self.as_str().to_lowercase();
+        match self {
+            Kind::Schedule | Kind::Workflow | Kind::StatusCheck => format!("{lower}s"),
+            _ => lower,
+        }
+    }
+
     /// The kind named exactly `name` (Kubernetes kinds are case-sensitive).
     pub fn from_name(name: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|kind| kind.as_str() == name)
