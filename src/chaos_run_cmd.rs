@@ -7,7 +7,10 @@
 //!   SIGTERM rolls every fault back and still writes the report.
 //!   `--loss kernel` makes NetworkChaos loss with nftables on the instances' ports (root).
 //! - `sim`: the same file in deterministic virtual time (as `faultline sim run`).
-//! - `kube`: not available yet; it exits 3 and says so.
+//! - `kube`: on the cluster the kubeconfig (or the pod's service account) names, through
+//!   Chaos Mesh (`faultline_chaos::kube`): prints the target's endpoints the probe found
+//!   and the leftovers it deleted, then the same progress bar. Ctrl-C deletes every object
+//!   of the run and waits until Chaos Mesh has recovered them.
 //!
 //! Prints each clause (expected, observed, pass/fail) and writes `report.json` and
 //! `report.html`. Exit codes: 0 passed, 1 the hypothesis failed, 2 aborted (an abort
@@ -18,7 +21,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use faultline_chaos::local::run::{LocalOptions, Progress, RunEvent};
+use faultline_chaos::kube::run::{KubeEvent, KubeOptions};
+use faultline_chaos::local::run::{LocalOptions, RunEvent};
+use faultline_chaos::runner::Progress;
 use faultline_chaos::local::supervisor::ServerCommand;
 use faultline_chaos::report::{self, text, Report, Verdict};
 use faultline_chaos::spec::experiment::Experiment;
@@ -44,6 +49,10 @@ pub struct RunArgs {
     /// instances' ports; needs root and nftables).
     #[arg(long, value_enum, default_value = "proxy")]
     loss: LossBy,
+    /// kube: the run id every created object is labelled with (default: derived from the
+    /// seed).
+    #[arg(long, value_name = "ID")]
+    run_id: Option<String>,
     /// Where report.json and report.html go (default: the experiment's report.dir, or
     /// faultline-reports/<name>).
     #[arg(long, value_name = "DIR")]
@@ -78,13 +87,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
         return ExitCode::from(USAGE);
     };
     let report = match args.backend {
-        RunBackend::Kube => {
-            eprintln!(
-                "faultline chaos run: --backend kube is not available yet; `faultline chaos plan {} --backend kube -o yaml` prints the Chaos Mesh objects it would create",
-                args.file.display()
-            );
-            return ExitCode::from(USAGE);
-        }
+        RunBackend::Kube => run_kube(experiment, document, args),
         RunBackend::Sim => {
             let options = faultline_sim::RunOptions {
                 seed: args.seed,
@@ -157,6 +160,75 @@ fn run_local(
             service: experiment.spec.target.service.clone(),
         },
     };
+    with_progress(experiment, async |bar, interrupt| {
+        faultline_chaos::local::run::run(experiment, document, &options, interrupt, |event| {
+            match event {
+                RunEvent::Started(instances) => bar.suspend(|| {
+                    for started in instances {
+                        println!(
+                            "  {} ({}) pid {} on {}, through its fault proxy on {}",
+                            started.instance,
+                            started.zone,
+                            started.pid.map_or("-".to_owned(), |pid| pid.to_string()),
+                            started.addr,
+                            started.proxy
+                        );
+                    }
+                }),
+                RunEvent::Second(progress) => advance(bar, &progress),
+            }
+        })
+        .await
+        .map_err(|err| err.to_string())
+    })
+}
+
+fn run_kube(
+    experiment: &Experiment,
+    document: &faultline_chaos::spec::located::Document,
+    args: &RunArgs,
+) -> Result<Report, String> {
+    let options = KubeOptions {
+        seed: args.seed,
+        run_id: args.run_id.clone(),
+        ..KubeOptions::default()
+    };
+    with_progress(experiment, async |bar, interrupt| {
+        let client = faultline_chaos::kube::connect::connect()
+            .await
+            .map_err(|err| err.to_string())?;
+        let watch = |event| match event {
+            KubeEvent::Started {
+                run_id,
+                endpoints,
+                leftovers,
+                chaos_mesh,
+            } => bar.suspend(|| {
+                println!("  run {run_id}");
+                if !chaos_mesh {
+                    println!("  Chaos Mesh is not installed: pod-kill faults run natively");
+                }
+                for gone in &leftovers {
+                    println!("  deleted leftover of a dead run: {gone}");
+                }
+                for endpoint in &endpoints {
+                    println!("  target endpoint {endpoint}");
+                }
+            }),
+            KubeEvent::Second(progress) => advance(bar, &progress),
+        };
+        faultline_chaos::kube::run::run(client, experiment, document, &options, interrupt, watch)
+            .await
+            .map_err(|err| err.to_string())
+    })
+}
+
+/// Runs `body` on a multi-threaded runtime with a progress bar and the interruption
+/// (SIGINT, SIGTERM) it should stop on.
+fn with_progress(
+    experiment: &Experiment,
+    body: impl AsyncFnOnce(&ProgressBar, Interrupt) -> Result<Report, String>,
+) -> Result<Report, String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -175,33 +247,18 @@ fn run_local(
         let interrupt = interrupted()
             .await
             .map_err(|err| format!("cannot listen for signals: {err}"))?;
-        faultline_chaos::local::run::run(experiment, document, &options, interrupt, |event| {
-            match event {
-                RunEvent::Started(instances) => {
-                    bar.suspend(|| {
-                        for started in instances {
-                            println!(
-                                "  {} ({}) pid {} on {}, through its fault proxy on {}",
-                                started.instance,
-                                started.zone,
-                                started.pid.map_or("-".to_owned(), |pid| pid.to_string()),
-                                started.addr,
-                                started.proxy
-                            );
-                        }
-                    });
-                }
-                RunEvent::Second(progress) => {
-                    bar.set_position(progress.second);
-                    bar.set_message(progress_message(&progress));
-                }
-            }
-        })
-        .await
-        .map_err(|err| err.to_string())
+        body(&bar, Box::pin(interrupt)).await
     });
     bar.finish_and_clear();
     report
+}
+
+/// The interruption a run stops on.
+type Interrupt = std::pin::Pin<Box<dyn std::future::Future<Output = String> + Send>>;
+
+fn advance(bar: &ProgressBar, progress: &Progress) {
+    bar.set_position(progress.second);
+    bar.set_message(progress_message(progress));
 }
 
 fn progress_message(progress: &Progress) -> String {
