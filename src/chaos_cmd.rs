@@ -43,6 +43,8 @@ enum ChaosCommand {
     Run(crate::chaos_run_cmd::RunArgs),
     /// Print the Experiment CustomResourceDefinition.
     Crd,
+    /// Run the Experiment controller (in a cluster; see manifests/).
+    Controller(crate::chaos_controller_cmd::ControllerArgs),
 }
 
 #[derive(Args)]
@@ -81,6 +83,7 @@ pub fn run(args: &ChaosArgs) -> ExitCode {
         ChaosCommand::Validate { files } => validate(files),
         ChaosCommand::Plan(args) => plan_cmd(args),
         ChaosCommand::Run(args) => crate::chaos_run_cmd::run(args),
+        ChaosCommand::Controller(args) => crate::chaos_controller_cmd::run(args),
         ChaosCommand::Crd => {
             let crd = serde_json::to_value(Experiment::crd()).unwrap_or_default();
             print!("{}", to_yaml_stream([&crd]));

@@ -8,6 +8,7 @@
 
 mod call_cmd;
 mod chaos_cmd;
+mod chaos_controller_cmd;
 mod chaos_run_cmd;
 mod config_file;
 mod decode_cmd;

@@ -11,6 +11,7 @@
 
 pub mod cleanup;
 pub mod connect;
+pub mod controller;
 pub mod discovery;
 pub mod guard;
 pub mod hands;

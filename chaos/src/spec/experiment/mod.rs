@@ -103,6 +103,44 @@ pub struct ExperimentStatus {
     /// A one-line summary of the verdict or of why the run stopped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The controller replica that ran it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub controller: Option<String>,
+    /// Each hypothesis clause: what was expected, what was observed, whether it held.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub clauses: Vec<ClauseStatus>,
+    /// The whole measured run in figures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<StatusSummary>,
+    /// The ConfigMap (next to the Experiment) holding `report.json` and `report.html`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<String>,
+}
+
+/// One clause's verdict, as the status shows it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ClauseStatus {
+    /// `before`, `during` or `after`.
+    pub phase: String,
+    /// The clause as written, in one line.
+    pub clause: String,
+    pub observed: String,
+    pub passed: bool,
+}
+
+/// The run in figures, as the status shows them (durations as Chaos Mesh writes them).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, rename_all = "camelCase")]
+pub struct StatusSummary {
+    pub calls: u64,
+    /// Errors per call, in percent (`0.12` is 0.12 %).
+    pub error_percent: String,
+    pub fallback_percent: String,
+    pub p50: String,
+    pub p99: String,
+    /// How long measurement ran.
+    pub measured: String,
 }
 
 /// The phases of a run.
