@@ -189,7 +189,7 @@ fn cause(error: jsonschema::ValidationError<'_>) -> Cause {
 /// Standard base64 with padding, as Kubernetes' `byte` format is checked.
 fn is_base64(text: &str) -> bool {
     let body = text.trim_end_matches('=');
-    text.len() % 4 == 0
+    text.len().is_multiple_of(4)
         && text.len() - body.len() <= 2
         && body
             .bytes()

@@ -120,6 +120,9 @@ fn split_top_level(text: &str) -> Vec<&str> {
     parts
 }
 
+/// Builds an operator from the value after it.
+type MakeOp = fn(&str) -> Result<Op, String>;
+
 fn requirement(part: &str) -> Result<Requirement, String> {
     let fail = |why: &str| format!("unable to parse requirement: {part:?}: {why}");
     if let Some(key) = part.strip_prefix('!') {
@@ -155,7 +158,7 @@ fn requirement(part: &str) -> Result<Requirement, String> {
             op,
         });
     }
-    let operators: [(&str, fn(&str) -> Result<Op, String>); 5] = [
+    let operators: [(&str, MakeOp); 5] = [
         ("!=", |v| Ok(Op::NotIn(vec![v.to_owned()]))),
         ("==", |v| Ok(Op::In(vec![v.to_owned()]))),
         ("=", |v| Ok(Op::In(vec![v.to_owned()]))),

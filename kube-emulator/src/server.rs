@@ -298,10 +298,14 @@ fn store(state: &mut State, rt: &ResourceType, key: &Key, mut object: Value) -> 
     object["apiVersion"] = rt.api_version(rt.preferred()).into();
     let deleting = object["metadata"].get("deletionTimestamp").is_some();
     let finalized = !strings(object["metadata"].get("finalizers")).is_empty();
-    let stored = state.commit(key.clone(), Some(object));
     if deleting && !finalized {
-        return remove(state, key);
+        // As the API does: the write that empties a deleted object's finalizers deletes it.
+        if old.is_some() {
+            remove(state, key);
+        }
+        return object;
     }
+    let stored = state.commit(key.clone(), Some(object));
     if rt.group == "apiextensions.k8s.io" {
         install(state, &stored);
     }

@@ -328,8 +328,10 @@ fn replace(
     let key = place.key(name);
     let deleting = object["metadata"].get("deletionTimestamp").is_some();
     if deleting && strings(object["metadata"].get("finalizers")).is_empty() {
-        state.commit(key.clone(), Some(object));
-        let object = remove(state, &key);
+        // The server deletes instead of committing the update: watches see one DELETED.
+        remove(state, &key);
+        metadata_mut(&mut object)
+            .insert("resourceVersion".into(), state.revision.to_string().into());
         return Ok(Written {
             object,
             warnings,

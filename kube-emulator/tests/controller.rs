@@ -20,7 +20,13 @@ use serde_json::json;
 const FINALIZER: &str = "widgets.test.faultline.dev/cleanup";
 
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, JsonSchema)]
-#[kube(group = "test.faultline.dev", version = "v1", kind = "Widget", namespaced, status = "WidgetStatus")]
+#[kube(
+    group = "test.faultline.dev",
+    version = "v1",
+    kind = "Widget",
+    namespaced,
+    status = "WidgetStatus"
+)]
 pub struct WidgetSpec {
     size: u32,
 }
@@ -52,9 +58,13 @@ async fn reconcile(widget: Arc<Widget>, context: Arc<Context>) -> Result<Action,
         match event {
             Event::Apply(widget) => {
                 let status = json!({"status": {"observed_size": widget.spec.size}});
-                api.patch_status(&widget.name_any(), &PatchParams::default(), &Patch::Merge(status))
-                    .await
-                    .map_err(|e| Failure(e.to_string()))?;
+                api.patch_status(
+                    &widget.name_any(),
+                    &PatchParams::default(),
+                    &Patch::Merge(status),
+                )
+                .await
+                .map_err(|e| Failure(e.to_string()))?;
                 Ok(Action::await_change())
             }
             Event::Cleanup(_) => {
@@ -86,9 +96,14 @@ async fn a_controller_with_a_finalizer_reconciles_create_update_and_delete() {
     let server = ApiServer::new();
     let client = server.client();
     let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    let crd = crds.create(&PostParams::default(), &Widget::crd()).await.unwrap();
+    let crd = crds
+        .create(&PostParams::default(), &Widget::crd())
+        .await
+        .unwrap();
     let established = crd.status.unwrap().conditions.unwrap();
-    assert!(established.iter().any(|c| c.type_ == "Established" && c.status == "True"));
+    assert!(established
+        .iter()
+        .any(|c| c.type_ == "Established" && c.status == "True"));
 
     let api: Api<Widget> = Api::default_namespaced(client);
     let context = Arc::new(Context {
@@ -100,19 +115,38 @@ async fn a_controller_with_a_finalizer_reconciles_create_update_and_delete() {
         .for_each(|_| async {});
     let controller = tokio::spawn(controller);
 
-    api.create(&PostParams::default(), &Widget::new("w", WidgetSpec { size: 3 })).await.unwrap();
+    api.create(
+        &PostParams::default(),
+        &Widget::new("w", WidgetSpec { size: 3 }),
+    )
+    .await
+    .unwrap();
     let reconciled = eventually(async || {
         let widget = api.get("w").await.unwrap();
-        widget.status.as_ref().is_some_and(|s| s.observed_size == 3).then_some(widget)
+        widget
+            .status
+            .as_ref()
+            .is_some_and(|s| s.observed_size == 3)
+            .then_some(widget)
     })
     .await;
     assert_eq!(reconciled.finalizers(), [FINALIZER]);
     assert_eq!(reconciled.metadata.generation, Some(1));
 
-    api.patch("w", &PatchParams::default(), &Patch::Merge(json!({"spec": {"size": 5}}))).await.unwrap();
+    api.patch(
+        "w",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"spec": {"size": 5}})),
+    )
+    .await
+    .unwrap();
     let resized = eventually(async || {
         let widget = api.get("w").await.unwrap();
-        widget.status.as_ref().is_some_and(|s| s.observed_size == 5).then_some(widget)
+        widget
+            .status
+            .as_ref()
+            .is_some_and(|s| s.observed_size == 5)
+            .then_some(widget)
     })
     .await;
     assert_eq!(resized.metadata.generation, Some(2));
@@ -126,26 +160,47 @@ async fn a_controller_with_a_finalizer_reconciles_create_update_and_delete() {
 #[tokio::test]
 async fn a_crd_status_subresource_isolates_spec_and_status() {
     let server = ApiServer::new();
-    server.install_crd(serde_json::to_value(Widget::crd()).unwrap()).unwrap();
+    server
+        .install_crd(serde_json::to_value(Widget::crd()).unwrap())
+        .unwrap();
     let api: Api<Widget> = Api::default_namespaced(server.client());
     let mut widget = Widget::new("w", WidgetSpec { size: 1 });
     widget.status = Some(WidgetStatus { observed_size: 9 });
     let created = api.create(&PostParams::default(), &widget).await.unwrap();
-    assert!(created.status.is_none(), "create drops the status of a resource with a status subresource");
+    assert!(
+        created.status.is_none(),
+        "create drops the status of a resource with a status subresource"
+    );
 
     let main = json!({"spec": {"size": 2}, "status": {"observed_size": 7}});
-    let patched = api.patch("w", &PatchParams::default(), &Patch::Merge(main)).await.unwrap();
+    let patched = api
+        .patch("w", &PatchParams::default(), &Patch::Merge(main))
+        .await
+        .unwrap();
     assert_eq!(patched.spec.size, 2);
     assert!(patched.status.is_none());
 
     let status = json!({"spec": {"size": 4}, "status": {"observed_size": 7}});
-    let patched = api.patch_status("w", &PatchParams::default(), &Patch::Merge(status)).await.unwrap();
+    let patched = api
+        .patch_status("w", &PatchParams::default(), &Patch::Merge(status))
+        .await
+        .unwrap();
     assert_eq!(patched.spec.size, 2);
     assert_eq!(patched.status.unwrap().observed_size, 7);
-    assert_eq!(patched.metadata.generation, Some(2), "a status write leaves the generation alone");
+    assert_eq!(
+        patched.metadata.generation,
+        Some(2),
+        "a status write leaves the generation alone"
+    );
 
     let mut stale = created;
     stale.spec.size = 3;
-    let conflict = api.replace("w", &PostParams::default(), &stale).await.unwrap_err();
-    assert!(matches!(conflict, kube::Error::Api(ref s) if s.code == 409), "{conflict:?}");
+    let conflict = api
+        .replace("w", &PostParams::default(), &stale)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(conflict, kube::Error::Api(ref s) if s.code == 409),
+        "{conflict:?}"
+    );
 }

@@ -19,7 +19,13 @@ async fn built_in_resources_are_discovered_with_their_capabilities() {
     let client = server.client();
     let discovery = Discovery::new(client.clone()).run().await.unwrap();
     let groups: Vec<&str> = discovery.groups().map(|g| g.name()).collect();
-    for group in ["", "events.k8s.io", "discovery.k8s.io", "coordination.k8s.io", "apiextensions.k8s.io"] {
+    for group in [
+        "",
+        "events.k8s.io",
+        "discovery.k8s.io",
+        "coordination.k8s.io",
+        "apiextensions.k8s.io",
+    ] {
         assert!(groups.contains(&group), "{group:?} in {groups:?}");
     }
     assert!(!groups.contains(&"chaos-mesh.org"));
@@ -28,9 +34,15 @@ async fn built_in_resources_are_discovered_with_their_capabilities() {
     assert_eq!(resource.plural, "pods");
     assert_eq!(capabilities.scope, Scope::Namespaced);
     assert!(capabilities.supports_operation("watch"));
-    assert!(capabilities.subresources.iter().any(|(r, _)| r.plural == "status"));
+    assert!(capabilities
+        .subresources
+        .iter()
+        .any(|(r, _)| r.plural == "status"));
     let lease = GroupVersionKind::gvk("coordination.k8s.io", "v1", "Lease");
-    assert_eq!(pinned_kind(&client, &lease).await.unwrap().0.plural, "leases");
+    assert_eq!(
+        pinned_kind(&client, &lease).await.unwrap().0.plural,
+        "leases"
+    );
 
     let aggregated = Discovery::new(client).run_aggregated().await.unwrap();
     assert!(aggregated.resolve_gvk(&pods).is_some());
@@ -42,15 +54,24 @@ async fn chaos_mesh_is_discovered_only_once_its_crds_are_installed() {
     let client = server.client();
     let network_chaos = GroupVersionKind::gvk("chaos-mesh.org", "v1alpha1", "NetworkChaos");
     let absent = pinned_kind(&client, &network_chaos).await.unwrap_err();
-    assert!(matches!(absent, kube::Error::Api(ref s) if s.code == 404), "{absent:?}");
+    assert!(
+        matches!(absent, kube::Error::Api(ref s) if s.code == 404),
+        "{absent:?}"
+    );
 
-    let crds = chaos_mesh_crds().unwrap_or_else(|| vec![small_chaos_crd("NetworkChaos", "networkchaos")]);
+    let crds =
+        chaos_mesh_crds().unwrap_or_else(|| vec![small_chaos_crd("NetworkChaos", "networkchaos")]);
     let api: Api<DynamicObject> = Api::all_with(
         client.clone(),
         &kube::discovery::ApiResource::erase::<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition>(&()),
     );
     for crd in crds {
-        api.create(&PostParams::default(), &serde_json::from_value(crd).unwrap()).await.unwrap();
+        api.create(
+            &PostParams::default(),
+            &serde_json::from_value(crd).unwrap(),
+        )
+        .await
+        .unwrap();
     }
     let (resource, capabilities) = pinned_kind(&client, &network_chaos).await.unwrap();
     assert_eq!(resource.plural, "networkchaos");

@@ -11,8 +11,15 @@ use serde_json::{json, Value};
 
 use chaos_mesh_crds::chaos_mesh_crds;
 
-fn dynamic(server: &ApiServer, group: &str, version: &str, kind: &str, plural: &str) -> Api<DynamicObject> {
-    let resource = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural);
+fn dynamic(
+    server: &ApiServer,
+    group: &str,
+    version: &str,
+    kind: &str,
+    plural: &str,
+) -> Api<DynamicObject> {
+    let resource =
+        ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural);
     Api::namespaced_with(server.client(), "default", &resource)
 }
 
@@ -24,8 +31,19 @@ fn invalid_fields(error: kube::Error) -> Vec<String> {
     let kube::Error::Api(status) = error else {
         panic!("expected an API error, got {error:?}");
     };
-    assert_eq!((status.code, status.reason.as_str()), (422, "Invalid"), "{}", status.message);
-    status.details.unwrap().causes.into_iter().map(|c| c.field).collect()
+    assert_eq!(
+        (status.code, status.reason.as_str()),
+        (422, "Invalid"),
+        "{}",
+        status.message
+    );
+    status
+        .details
+        .unwrap()
+        .causes
+        .into_iter()
+        .map(|c| c.field)
+        .collect()
 }
 
 fn network_chaos(name: &str, action: &str) -> Value {
@@ -53,26 +71,59 @@ async fn chaos_mesh_crds_accept_chaos_mesh_shapes_and_reject_a_bad_action() {
     for crd in crds {
         server.install_crd(crd).unwrap();
     }
-    let api = dynamic(&server, "chaos-mesh.org", "v1alpha1", "NetworkChaos", "networkchaos");
-    let accepted = api.create(&PostParams::default(), &object(network_chaos("delay", "delay"))).await.unwrap();
+    let api = dynamic(
+        &server,
+        "chaos-mesh.org",
+        "v1alpha1",
+        "NetworkChaos",
+        "networkchaos",
+    );
+    let accepted = api
+        .create(
+            &PostParams::default(),
+            &object(network_chaos("delay", "delay")),
+        )
+        .await
+        .unwrap();
     assert_eq!(accepted.data["spec"]["delay"]["latency"], "90ms");
 
-    let rejected = api.create(&PostParams::default(), &object(network_chaos("bogus", "explode"))).await;
+    let rejected = api
+        .create(
+            &PostParams::default(),
+            &object(network_chaos("bogus", "explode")),
+        )
+        .await;
     assert_eq!(invalid_fields(rejected.unwrap_err()), ["spec.action"]);
 
-    let pods = dynamic(&server, "chaos-mesh.org", "v1alpha1", "PodChaos", "podchaos");
+    let pods = dynamic(
+        &server,
+        "chaos-mesh.org",
+        "v1alpha1",
+        "PodChaos",
+        "podchaos",
+    );
     let pod_kill = json!({
         "apiVersion": "chaos-mesh.org/v1alpha1",
         "kind": "PodChaos",
         "metadata": {"name": "kill"},
         "spec": {"action": "pod-kill", "mode": "fixed-percent", "value": "50", "selector": {"labelSelectors": {"app": "web"}}},
     });
-    pods.create(&PostParams::default(), &object(pod_kill)).await.unwrap();
+    pods.create(&PostParams::default(), &object(pod_kill))
+        .await
+        .unwrap();
     let wrong_type = json!({"spec": {"gracePeriod": "soon"}});
-    let rejected = pods.patch("kill", &PatchParams::default(), &Patch::Merge(wrong_type)).await;
+    let rejected = pods
+        .patch("kill", &PatchParams::default(), &Patch::Merge(wrong_type))
+        .await;
     assert_eq!(invalid_fields(rejected.unwrap_err()), ["spec.gracePeriod"]);
 
-    let http = dynamic(&server, "chaos-mesh.org", "v1alpha1", "HTTPChaos", "httpchaos");
+    let http = dynamic(
+        &server,
+        "chaos-mesh.org",
+        "v1alpha1",
+        "HTTPChaos",
+        "httpchaos",
+    );
     let http_chaos = |port: Value| {
         object(json!({
             "apiVersion": "chaos-mesh.org/v1alpha1",
@@ -81,9 +132,13 @@ async fn chaos_mesh_crds_accept_chaos_mesh_shapes_and_reject_a_bad_action() {
             "spec": {"mode": "all", "selector": {}, "target": "Request", "port": port, "abort": true},
         }))
     };
-    let rejected = http.create(&PostParams::default(), &http_chaos(json!("eighty"))).await;
+    let rejected = http
+        .create(&PostParams::default(), &http_chaos(json!("eighty")))
+        .await;
     assert_eq!(invalid_fields(rejected.unwrap_err()), ["spec.port"]);
-    http.create(&PostParams::default(), &http_chaos(json!(80))).await.unwrap();
+    http.create(&PostParams::default(), &http_chaos(json!(80)))
+        .await
+        .unwrap();
 }
 
 fn gadget_crd() -> Value {
@@ -125,16 +180,27 @@ async fn unknown_fields_are_pruned_by_default_and_rejected_when_strict() {
     let server = ApiServer::new();
     server.install_crd(gadget_crd()).unwrap();
     let api = dynamic(&server, "test.faultline.dev", "v1", "Gadget", "gadgets");
-    let gadget = |name: &str, spec: Value| object(json!({"apiVersion": "test.faultline.dev/v1", "kind": "Gadget", "metadata": {"name": name}, "spec": spec}));
+    let gadget = |name: &str, spec: Value| {
+        object(
+            json!({"apiVersion": "test.faultline.dev/v1", "kind": "Gadget", "metadata": {"name": name}, "spec": spec}),
+        )
+    };
 
     let created = api
         .create(&PostParams::default(), &gadget("a", json!({"port": "http", "note": null, "bogus": 1, "extra": {"any": {"thing": true}}})))
         .await
         .unwrap();
-    assert_eq!(created.data["spec"], json!({"port": "http", "note": null, "mode": "fast", "extra": {"any": {"thing": true}}}));
+    assert_eq!(
+        created.data["spec"],
+        json!({"port": "http", "note": null, "mode": "fast", "extra": {"any": {"thing": true}}})
+    );
 
     let strict_patch = api
-        .patch("a", &PatchParams::default().validation_strict(), &Patch::Merge(json!({"spec": {"bogus": 2}})))
+        .patch(
+            "a",
+            &PatchParams::default().validation_strict(),
+            &Patch::Merge(json!({"spec": {"bogus": 2}})),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -142,10 +208,17 @@ async fn unknown_fields_are_pruned_by_default_and_rejected_when_strict() {
         "{strict_patch:?}"
     );
 
-    let bad = api.create(&PostParams::default(), &gadget("c", json!({"port": 1.5, "name": "Upper"}))).await;
+    let bad = api
+        .create(
+            &PostParams::default(),
+            &gadget("c", json!({"port": 1.5, "name": "Upper"})),
+        )
+        .await;
     let mut fields = invalid_fields(bad.unwrap_err());
     fields.sort();
     assert_eq!(fields, ["spec.name", "spec.port"]);
-    let missing = api.create(&PostParams::default(), &gadget("d", json!({}))).await;
+    let missing = api
+        .create(&PostParams::default(), &gadget("d", json!({})))
+        .await;
     assert_eq!(invalid_fields(missing.unwrap_err()), ["spec.port"]);
 }

@@ -11,7 +11,10 @@ use kube::ResourceExt;
 use serde_json::{json, Value};
 
 fn configmap(name: &str, labels: Value) -> ConfigMap {
-    serde_json::from_value(json!({"metadata": {"name": name, "labels": labels}, "data": {"k": name}})).unwrap()
+    serde_json::from_value(
+        json!({"metadata": {"name": name, "labels": labels}, "data": {"k": name}}),
+    )
+    .unwrap()
 }
 
 fn describe(event: &WatchEvent<ConfigMap>) -> String {
@@ -28,9 +31,20 @@ fn describe(event: &WatchEvent<ConfigMap>) -> String {
 async fn a_watch_resumes_after_a_resource_version_and_ends_at_its_timeout() {
     let server = ApiServer::new();
     let api: Api<ConfigMap> = Api::default_namespaced(server.client());
-    let a = api.create(&PostParams::default(), &configmap("a", json!({}))).await.unwrap();
-    api.create(&PostParams::default(), &configmap("b", json!({}))).await.unwrap();
-    api.patch("a", &PatchParams::default(), &Patch::Merge(json!({"data": {"k": "x"}}))).await.unwrap();
+    let a = api
+        .create(&PostParams::default(), &configmap("a", json!({})))
+        .await
+        .unwrap();
+    api.create(&PostParams::default(), &configmap("b", json!({})))
+        .await
+        .unwrap();
+    api.patch(
+        "a",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"data": {"k": "x"}})),
+    )
+    .await
+    .unwrap();
     api.delete("b", &DeleteParams::default()).await.unwrap();
 
     let params = WatchParams::default().disable_bookmarks().timeout(5);
@@ -48,11 +62,19 @@ async fn a_watch_resumes_after_a_resource_version_and_ends_at_its_timeout() {
 async fn a_watch_from_a_compacted_version_gets_410() {
     let server = ApiServer::new();
     let api: Api<ConfigMap> = Api::default_namespaced(server.client());
-    let a = api.create(&PostParams::default(), &configmap("a", json!({}))).await.unwrap();
-    api.create(&PostParams::default(), &configmap("b", json!({}))).await.unwrap();
+    let a = api
+        .create(&PostParams::default(), &configmap("a", json!({})))
+        .await
+        .unwrap();
+    api.create(&PostParams::default(), &configmap("b", json!({})))
+        .await
+        .unwrap();
     server.compact();
     let events: Vec<String> = api
-        .watch(&WatchParams::default().timeout(5), &a.resource_version().unwrap())
+        .watch(
+            &WatchParams::default().timeout(5),
+            &a.resource_version().unwrap(),
+        )
         .await
         .unwrap()
         .map(|e| describe(&e.unwrap()))
@@ -65,7 +87,9 @@ async fn a_watch_from_a_compacted_version_gets_410() {
 async fn bookmarks_come_only_when_allowed() {
     let server = ApiServer::new();
     let api: Api<ConfigMap> = Api::default_namespaced(server.client());
-    api.create(&PostParams::default(), &configmap("a", json!({}))).await.unwrap();
+    api.create(&PostParams::default(), &configmap("a", json!({})))
+        .await
+        .unwrap();
     let current = server.resource_version().to_string();
     let with: Vec<String> = api
         .watch(&WatchParams::default().timeout(90), "0")
@@ -74,7 +98,14 @@ async fn bookmarks_come_only_when_allowed() {
         .map(|e| describe(&e.unwrap()))
         .collect()
         .await;
-    assert_eq!(with, ["ADDED a".to_owned(), format!("BOOKMARK {current}"), format!("BOOKMARK {current}")]);
+    assert_eq!(
+        with,
+        [
+            "ADDED a".to_owned(),
+            format!("BOOKMARK {current}"),
+            format!("BOOKMARK {current}")
+        ]
+    );
     let without: Vec<String> = api
         .watch(&WatchParams::default().disable_bookmarks().timeout(90), "0")
         .await
@@ -89,13 +120,44 @@ async fn bookmarks_come_only_when_allowed() {
 async fn a_selector_watch_sees_objects_enter_and_leave() {
     let server = ApiServer::new();
     let api: Api<ConfigMap> = Api::default_namespaced(server.client());
-    let params = WatchParams::default().labels("app=web").disable_bookmarks().timeout(5);
+    let params = WatchParams::default()
+        .labels("app=web")
+        .disable_bookmarks()
+        .timeout(5);
     let stream = api.watch(&params, "0").await.unwrap();
-    api.create(&PostParams::default(), &configmap("a", json!({"app": "web"}))).await.unwrap();
-    api.create(&PostParams::default(), &configmap("b", json!({"app": "db"}))).await.unwrap();
-    api.patch("a", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"labels": {"app": "db"}}}))).await.unwrap();
-    api.patch("b", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"labels": {"app": "web"}}}))).await.unwrap();
-    api.patch("b", &PatchParams::default(), &Patch::Merge(json!({"data": {"k": "y"}}))).await.unwrap();
+    api.create(
+        &PostParams::default(),
+        &configmap("a", json!({"app": "web"})),
+    )
+    .await
+    .unwrap();
+    api.create(
+        &PostParams::default(),
+        &configmap("b", json!({"app": "db"})),
+    )
+    .await
+    .unwrap();
+    api.patch(
+        "a",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"labels": {"app": "db"}}})),
+    )
+    .await
+    .unwrap();
+    api.patch(
+        "b",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"labels": {"app": "web"}}})),
+    )
+    .await
+    .unwrap();
+    api.patch(
+        "b",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"data": {"k": "y"}})),
+    )
+    .await
+    .unwrap();
     let events: Vec<String> = stream.map(|e| describe(&e.unwrap())).collect().await;
     assert_eq!(events, ["ADDED a", "DELETED a", "ADDED b", "MODIFIED b"]);
 }
@@ -132,17 +194,27 @@ async fn watcher_and_reflector_follow_creates_changes_and_deletes() {
         .applied_objects()
         .boxed();
 
-    api.create(&PostParams::default(), &configmap("a", json!({}))).await.unwrap();
+    api.create(&PostParams::default(), &configmap("a", json!({})))
+        .await
+        .unwrap();
     let seen = events.try_next().await.unwrap().unwrap();
     assert_eq!(seen.name_any(), "a");
-    api.patch("a", &PatchParams::default(), &Patch::Merge(json!({"data": {"k": "changed"}}))).await.unwrap();
+    api.patch(
+        "a",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"data": {"k": "changed"}})),
+    )
+    .await
+    .unwrap();
     let seen = events.try_next().await.unwrap().unwrap();
     assert_eq!(seen.data.unwrap()["k"], "changed");
     assert_eq!(reader.state().len(), 1);
     assert_eq!(reader.state()[0].data.as_ref().unwrap()["k"], "changed");
 
     api.delete("a", &DeleteParams::default()).await.unwrap();
-    api.create(&PostParams::default(), &configmap("b", json!({}))).await.unwrap();
+    api.create(&PostParams::default(), &configmap("b", json!({})))
+        .await
+        .unwrap();
     let seen = events.try_next().await.unwrap().unwrap();
     assert_eq!(seen.name_any(), "b");
     let names: Vec<String> = reader.state().iter().map(|c| c.name_any()).collect();
@@ -153,11 +225,15 @@ async fn watcher_and_reflector_follow_creates_changes_and_deletes() {
 async fn a_streaming_list_watcher_gets_the_initial_events_then_changes() {
     let server = ApiServer::new();
     let api: Api<ConfigMap> = Api::default_namespaced(server.client());
-    api.create(&PostParams::default(), &configmap("a", json!({}))).await.unwrap();
+    api.create(&PostParams::default(), &configmap("a", json!({})))
+        .await
+        .unwrap();
     let mut events = watcher(api.clone(), watcher::Config::default().streaming_lists())
         .applied_objects()
         .boxed();
     assert_eq!(events.try_next().await.unwrap().unwrap().name_any(), "a");
-    api.create(&PostParams::default(), &configmap("b", json!({}))).await.unwrap();
+    api.create(&PostParams::default(), &configmap("b", json!({})))
+        .await
+        .unwrap();
     assert_eq!(events.try_next().await.unwrap().unwrap().name_any(), "b");
 }

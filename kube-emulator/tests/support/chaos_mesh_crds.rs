@@ -22,8 +22,16 @@ pub fn chaos_mesh_crds() -> Option<Vec<Value>> {
             json(&documents[0])
         })
         .collect();
-    crds.sort_by(|a, b| a["metadata"]["name"].as_str().cmp(&b["metadata"]["name"].as_str()));
-    assert_eq!(crds.len(), 10, "expected the ten Chaos Mesh CRDs in {dir:?}");
+    crds.sort_by(|a, b| {
+        a["metadata"]["name"]
+            .as_str()
+            .cmp(&b["metadata"]["name"].as_str())
+    });
+    assert_eq!(
+        crds.len(),
+        10,
+        "expected the ten Chaos Mesh CRDs in {dir:?}"
+    );
     Some(crds)
 }
 
