@@ -37,7 +37,8 @@ pub(crate) struct Target {
 /// `/api/v1/namespaces/{ns}/pods` from the namespace subresource `/api/v1/namespaces/{name}/status`.
 pub(crate) fn route(path: &str, namespaced: impl Fn(&str, &str, &str) -> bool) -> Option<Route> {
     let segments: Vec<String> = path
-        .trim_start_matches('/')
+        .strip_prefix('/')
+        .unwrap_or(path)
         .trim_end_matches('/')
         .split('/')
         .map(|segment| decode(segment, false))

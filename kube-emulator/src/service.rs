@@ -229,10 +229,13 @@ fn resource(
 ) -> (Verb, Reply) {
     let method = request.method;
     let named = target.name.is_some();
-    let watching = request.query.flag("watch");
+    let watching = match request.query.flag("watch") {
+        Ok(watching) => watching,
+        Err(error) => return (Verb::List, Reply::error(&error)),
+    };
     let verb = match (method.as_str(), named) {
         ("GET", true) => Verb::Get,
-        ("GET", false) if watching.as_ref().is_ok_and(|w| *w) => Verb::Watch,
+        ("GET", false) if watching => Verb::Watch,
         ("GET", false) => Verb::List,
         ("POST", false) => Verb::Create,
         ("PUT", true) => Verb::Update,

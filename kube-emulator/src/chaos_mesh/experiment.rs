@@ -138,7 +138,7 @@ impl Experiment {
                 let due = self
                     .run_since
                     .is_some_and(|since| now >= since + config.inject_after);
-                for record in records.iter_mut() {
+                for record in records.iter_mut().filter(|r| r.is_object()) {
                     let injected_before = record["injectedCount"].as_i64().unwrap_or(0) > 0;
                     if run
                         && due
