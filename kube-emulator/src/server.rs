@@ -74,7 +74,7 @@ impl ApiServer {
             dry_run: false,
             strict: false,
         };
-        let mut place = Place {
+        let place = Place {
             rt: &rt,
             version: "v1",
             namespace: None,
@@ -89,7 +89,6 @@ impl ApiServer {
                     "resourceVersion".into(),
                     old["metadata"]["resourceVersion"].clone(),
                 );
-                place.status = false;
                 crate::write::update(&mut state, &place, crd, &options)
             }
         };
