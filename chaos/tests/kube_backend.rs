@@ -17,7 +17,8 @@ use faultline_chaos::report::{Report, Verdict};
 use faultline_chaos::spec::experiment::Experiment;
 use faultline_chaos::spec::load::{load_bytes, SpecDocument};
 use faultline_chaos::spec::located::Document;
-use faultline_kube_emulator::{ChangeKind, ChaosMesh, Verb};
+use faultline_kube_emulator::chaos_mesh::ChaosMesh;
+use faultline_kube_emulator::{ChangeKind, Verb};
 use serde_json::{json, Value};
 
 const SMOKE: &str = include_str!("fixtures/kube/smoke.yaml");
@@ -55,7 +56,9 @@ async fn run_on(cluster: &Cluster, text: &str, options: &KubeOptions) -> Result<
 }
 
 /// The Chaos Mesh objects created so far, from the change feed.
-fn created(changes: &mut tokio::sync::broadcast::Receiver<faultline_kube_emulator::Change>) -> Vec<Value> {
+fn created(
+    changes: &mut tokio::sync::broadcast::Receiver<faultline_kube_emulator::Change>,
+) -> Vec<Value> {
     let mut objects = Vec::new();
     while let Ok(change) = changes.try_recv() {
         if change.kind == ChangeKind::Added && change.group == "chaos-mesh.org" {
@@ -76,7 +79,9 @@ fn creates(cluster: &Cluster) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_creates_labelled_objects_with_durations_and_leaves_nothing_behind() {
-    let Some(crds) = chaos_mesh_crds() else { return };
+    let Some(crds) = chaos_mesh_crds() else {
+        return;
+    };
     let cluster = Cluster::start(Some(&crds), 2).await;
     let _mesh = ChaosMesh::new()
         .inject_after(Duration::from_millis(100))
@@ -86,30 +91,56 @@ async fn a_run_creates_labelled_objects_with_durations_and_leaves_nothing_behind
     let report = run_on(&cluster, SMOKE, &options()).await.unwrap();
 
     let objects = created(&mut changes);
-    let kinds: Vec<&str> = objects.iter().map(|o| o["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = objects
+        .iter()
+        .map(|o| o["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds, ["NetworkChaos", "PodChaos"], "{objects:#?}");
-    for (object, (name, lasts)) in objects.iter().zip([("kube-smoke-slow-az2-0000beef", "2s"), ("kube-smoke-kill-one-0000beef", "1s")]) {
+    for (object, (name, lasts)) in objects.iter().zip([
+        ("kube-smoke-slow-az2-0000beef", "2s"),
+        ("kube-smoke-kill-one-0000beef", "1s"),
+    ]) {
         assert_eq!(object["metadata"]["name"], name);
         assert_eq!(object["metadata"]["namespace"], NAMESPACE);
         assert_eq!(object["metadata"]["labels"][RUN_LABEL], "0000beef");
         assert_eq!(object["metadata"]["labels"][MANAGED_BY.0], MANAGED_BY.1);
         assert_eq!(object["spec"]["duration"], lasts);
     }
-    assert!(report.faults.iter().all(|f| f.skipped.is_none()), "{:#?}", report.faults);
-    let killed = &report.faults.iter().find(|f| f.name == "kill-one").unwrap().targets;
+    assert!(
+        report.faults.iter().all(|f| f.skipped.is_none()),
+        "{:#?}",
+        report.faults
+    );
+    let killed = &report
+        .faults
+        .iter()
+        .find(|f| f.name == "kill-one")
+        .unwrap()
+        .targets;
     assert_eq!(killed.len(), 1, "the pod Chaos Mesh chose: {killed:?}");
     assert!(killed[0].starts_with("shop/echo-az1-"), "{killed:?}");
     assert_eq!(report.verdict, Verdict::Passed, "{report:#?}");
     assert!(report.summary.calls > 300, "{}", report.summary.calls);
-    assert!(cluster.chaos_objects().is_empty(), "left behind: {:#?}", cluster.chaos_objects());
+    assert!(
+        cluster.chaos_objects().is_empty(),
+        "left behind: {:#?}",
+        cluster.chaos_objects()
+    );
     assert_eq!(cluster.running().len(), 3, "one az1 pod was killed");
-    let leases = cluster.api.list("coordination.k8s.io/v1", "Lease", Some(NAMESPACE));
-    assert!(leases.is_empty(), "the run's lease is given up: {leases:#?}");
+    let leases = cluster
+        .api
+        .list("coordination.k8s.io/v1", "Lease", Some(NAMESPACE));
+    assert!(
+        leases.is_empty(),
+        "the run's lease is given up: {leases:#?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interruption_mid_run_deletes_every_object_at_once_and_skips_the_rest() {
-    let Some(crds) = chaos_mesh_crds() else { return };
+    let Some(crds) = chaos_mesh_crds() else {
+        return;
+    };
     let cluster = Cluster::start(Some(&crds), 1).await;
     let _mesh = ChaosMesh::new().spawn(&cluster.api);
     let (experiment, document) = load(SMOKE);
@@ -119,22 +150,43 @@ async fn an_interruption_mid_run_deletes_every_object_at_once_and_skips_the_rest
             let change = changes.recv().await.unwrap();
             let injected = change.object["status"]["conditions"]
                 .as_array()
-                .is_some_and(|c| c.iter().any(|c| c["type"] == "AllInjected" && c["status"] == "True"));
+                .is_some_and(|c| {
+                    c.iter()
+                        .any(|c| c["type"] == "AllInjected" && c["status"] == "True")
+                });
             if change.group == "chaos-mesh.org" && injected {
                 return "interrupted by the test".to_owned();
             }
         }
     };
-    let report = run(cluster.api.client(), &experiment, &document, &options(), interrupt, |_| {})
-        .await
-        .unwrap();
+    let report = run(
+        cluster.api.client(),
+        &experiment,
+        &document,
+        &options(),
+        interrupt,
+        |_| {},
+    )
+    .await
+    .unwrap();
     assert_eq!(report.verdict, Verdict::Aborted);
     assert_eq!(report.aborted.as_deref(), Some("interrupted by the test"));
-    assert!(report.measured < Duration::from_secs(2), "{:?}", report.measured);
+    assert!(
+        report.measured < Duration::from_secs(2),
+        "{:?}",
+        report.measured
+    );
     let kill = report.faults.iter().find(|f| f.name == "kill-one").unwrap();
-    assert_eq!(kill.skipped.as_deref(), Some("not injected: interrupted by the test"));
+    assert_eq!(
+        kill.skipped.as_deref(),
+        Some("not injected: interrupted by the test")
+    );
     assert_eq!(creates(&cluster), 1, "the pod-kill was never created");
-    assert!(cluster.chaos_objects().is_empty(), "{:#?}", cluster.chaos_objects());
+    assert!(
+        cluster.chaos_objects().is_empty(),
+        "{:#?}",
+        cluster.chaos_objects()
+    );
     assert_eq!(cluster.running().len(), 2);
 }
 
@@ -142,9 +194,14 @@ async fn an_interruption_mid_run_deletes_every_object_at_once_and_skips_the_rest
 async fn protected_namespaces_and_the_controllers_own_are_refused_before_anything_is_created() {
     let cluster = Cluster::start(None, 1).await;
     let in_kube_system = SMOKE.replace("namespace: shop", "namespace: kube-system");
-    let err = run_on(&cluster, &in_kube_system, &options()).await.unwrap_err();
+    let err = run_on(&cluster, &in_kube_system, &options())
+        .await
+        .unwrap_err();
     assert!(matches!(err, KubeError::Plan(_)), "{err}");
-    assert!(err.to_string().contains("kube-system is protected"), "{err}");
+    assert!(
+        err.to_string().contains("kube-system is protected"),
+        "{err}"
+    );
 
     let own = KubeOptions {
         own_namespace: Some(NAMESPACE.into()),
@@ -161,15 +218,20 @@ async fn without_chaos_mesh_network_faults_are_refused_and_pod_kill_runs_nativel
     let cluster = Cluster::start(None, 2).await;
     let err = run_on(&cluster, SMOKE, &options()).await.unwrap_err();
     let message = err.to_string();
-    assert!(message.contains("slow-az2: Chaos Mesh is not installed"), "{message}");
+    assert!(
+        message.contains("slow-az2: Chaos Mesh is not installed"),
+        "{message}"
+    );
     assert!(message.contains("only PodChaos pod-kill runs"), "{message}");
-    assert!(!message.contains("kill-one"), "pod-kill is not refused: {message}");
+    assert!(
+        !message.contains("kill-one"),
+        "pod-kill is not refused: {message}"
+    );
     assert_eq!(cluster.running().len(), 4, "nothing was touched");
 
-    let kill_only = SMOKE.replace("    - name: slow-az2", "    - name: slow-az2-unused").replace(
-        "      kind: NetworkChaos",
-        "      kind: PodChaos",
-    );
+    let kill_only = SMOKE
+        .replace("    - name: slow-az2", "    - name: slow-az2-unused")
+        .replace("      kind: NetworkChaos", "      kind: PodChaos");
     let kill_only = kill_only.replace(
         "        action: delay\n        mode: all\n        selector: { labelSelectors: { app: echo, zone: az2 } }\n        delay: { latency: 2ms, jitter: 500us }",
         "        action: pod-kill\n        mode: one\n        selector: { labelSelectors: { app: echo, zone: az2 } }",
@@ -179,7 +241,10 @@ async fn without_chaos_mesh_network_faults_are_refused_and_pod_kill_runs_nativel
     let mut running = cluster.running();
     running.sort();
     assert_eq!(running.len(), 2, "one pod per zone deleted: {running:?}");
-    assert!(running.iter().any(|p| p.starts_with("echo-az1-")) && running.iter().any(|p| p.starts_with("echo-az2-")));
+    assert!(
+        running.iter().any(|p| p.starts_with("echo-az1-"))
+            && running.iter().any(|p| p.starts_with("echo-az2-"))
+    );
     assert!(
         report.notes.iter().any(|n| n.contains("native pod-kill")),
         "{:#?}",
@@ -190,14 +255,25 @@ async fn without_chaos_mesh_network_faults_are_refused_and_pod_kill_runs_nativel
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_selector_that_matches_every_pod_of_the_namespace_is_refused_unless_allowed() {
     let cluster = Cluster::start(None, 1).await;
-    let whole = SMOKE
-        .replace("selector: { labelSelectors: { app: echo, zone: az1 } }", "selector: { labelSelectors: { app: echo } }");
+    let whole = SMOKE.replace(
+        "selector: { labelSelectors: { app: echo, zone: az1 } }",
+        "selector: { labelSelectors: { app: echo } }",
+    );
     let pod_kill_only = strip_network_fault(&whole);
-    let err = run_on(&cluster, &pod_kill_only, &options()).await.unwrap_err();
-    assert!(err.to_string().contains("matches all 2 pods of namespace shop"), "{err}");
+    let err = run_on(&cluster, &pod_kill_only, &options())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("matches all 2 pods of namespace shop"),
+        "{err}"
+    );
     assert_eq!(cluster.running().len(), 2);
 
-    let allowed = pod_kill_only.replace("    - name: kill-one", "    - name: kill-one\n      allowWholeNamespace: true");
+    let allowed = pod_kill_only.replace(
+        "    - name: kill-one",
+        "    - name: kill-one\n      allowWholeNamespace: true",
+    );
     let report = run_on(&cluster, &allowed, &options()).await.unwrap();
     assert!(report.faults[0].skipped.is_none(), "{:#?}", report.faults);
     assert_eq!(cluster.running().len(), 1);
@@ -212,7 +288,9 @@ fn strip_network_fault(text: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leftovers_of_dead_runs_are_deleted_and_those_of_live_runs_kept() {
-    let Some(crds) = chaos_mesh_crds() else { return };
+    let Some(crds) = chaos_mesh_crds() else {
+        return;
+    };
     let cluster = Cluster::start(Some(&crds), 1).await;
     let _mesh = ChaosMesh::new().spawn(&cluster.api);
     let leftover = |name: &str, run: &str| {
@@ -239,9 +317,14 @@ async fn leftovers_of_dead_runs_are_deleted_and_those_of_live_runs_kept() {
             "spec": { "holderIdentity": "someone-else", "renewTime": now, "leaseDurationSeconds": 3600 },
         }))
         .unwrap();
-    let report = run_on(&cluster, &strip_network_fault(SMOKE), &options()).await.unwrap();
+    let report = run_on(&cluster, &strip_network_fault(SMOKE), &options())
+        .await
+        .unwrap();
     assert!(
-        report.notes.iter().any(|n| n.contains("NetworkChaos/dead-run") && !n.contains("live-run")),
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("NetworkChaos/dead-run") && !n.contains("live-run")),
         "{:#?}",
         report.notes
     );
@@ -255,12 +338,15 @@ async fn leftovers_of_dead_runs_are_deleted_and_those_of_live_runs_kept() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_object_the_clusters_crd_rejects_is_refused_before_the_run() {
-    let Some(mut crds) = chaos_mesh_crds() else { return };
+    let Some(mut crds) = chaos_mesh_crds() else {
+        return;
+    };
     // A cluster with an older NetworkChaos CRD whose delay has no jitter.
     for crd in &mut crds {
         if crd["spec"]["names"]["kind"] == "NetworkChaos" {
             for version in crd["spec"]["versions"].as_array_mut().unwrap() {
-                let delay = &mut version["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["delay"]["properties"];
+                let delay = &mut version["schema"]["openAPIV3Schema"]["properties"]["spec"]
+                    ["properties"]["delay"]["properties"];
                 delay.as_object_mut().unwrap().remove("jitter");
             }
         }
@@ -268,7 +354,10 @@ async fn an_object_the_clusters_crd_rejects_is_refused_before_the_run() {
     let cluster = Cluster::start(Some(&crds), 1).await;
     let err = run_on(&cluster, SMOKE, &options()).await.unwrap_err();
     let message = err.to_string();
-    assert!(message.contains("slow-az2: the cluster's NetworkChaos CRD rejects it"), "{message}");
+    assert!(
+        message.contains("slow-az2: the cluster's NetworkChaos CRD rejects it"),
+        "{message}"
+    );
     assert!(message.contains("jitter"), "{message}");
     assert_eq!(creates(&cluster), 0);
 }

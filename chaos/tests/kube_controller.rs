@@ -10,7 +10,8 @@ use std::time::Duration;
 use cluster::{chaos_mesh_crds, Cluster, NAMESPACE};
 use faultline_chaos::kube::controller::{self, ControllerOptions};
 use faultline_chaos::kube::hands::Patience;
-use faultline_kube_emulator::{ChangeKind, ChaosMesh, Verb};
+use faultline_kube_emulator::chaos_mesh::ChaosMesh;
+use faultline_kube_emulator::{ChangeKind, Verb};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
@@ -44,7 +45,9 @@ fn experiment_object() -> Value {
 }
 
 fn experiment(cluster: &Cluster) -> Option<Value> {
-    cluster.api.get(EXPERIMENTS, "Experiment", Some(NAMESPACE), "kube-smoke")
+    cluster
+        .api
+        .get(EXPERIMENTS, "Experiment", Some(NAMESPACE), "kube-smoke")
 }
 
 fn phase(cluster: &Cluster) -> Option<String> {
@@ -64,14 +67,18 @@ async fn until(cluster: &Cluster, mut done: impl FnMut(&Cluster) -> bool) {
 }
 
 fn finished(cluster: &Cluster) -> bool {
-    matches!(phase(cluster).as_deref(), Some("Passed" | "Failed" | "Aborted"))
+    matches!(
+        phase(cluster).as_deref(),
+        Some("Passed" | "Failed" | "Aborted")
+    )
 }
 
 fn injected(cluster: &Cluster) -> bool {
     cluster.chaos_objects().iter().any(|o| {
-        o["status"]["conditions"]
-            .as_array()
-            .is_some_and(|c| c.iter().any(|c| c["type"] == "AllInjected" && c["status"] == "True"))
+        o["status"]["conditions"].as_array().is_some_and(|c| {
+            c.iter()
+                .any(|c| c["type"] == "AllInjected" && c["status"] == "True")
+        })
     })
 }
 
@@ -141,7 +148,9 @@ async fn cluster() -> Option<Cluster> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_experiment_runs_to_its_verdict_with_status_report_and_events() {
-    let Some(cluster) = cluster().await else { return };
+    let Some(cluster) = cluster().await else {
+        return;
+    };
     let _mesh = ChaosMesh::new().spawn(&cluster.api);
     let replica = Replica::start(&cluster, "replica-a");
     let applied = cluster.api.put(experiment_object()).unwrap();
@@ -150,23 +159,41 @@ async fn an_experiment_runs_to_its_verdict_with_status_report_and_events() {
     let object = experiment(&cluster).unwrap();
     let status = &object["status"];
     assert_eq!(status["phase"], "Passed", "{status:#}");
-    let uid = applied["metadata"]["uid"].as_str().unwrap().replace('-', "");
+    let uid = applied["metadata"]["uid"]
+        .as_str()
+        .unwrap()
+        .replace('-', "");
     assert_eq!(status["runId"], &uid[..8]);
     assert_eq!(status["controller"], "replica-a");
     let clauses = status["clauses"].as_array().unwrap();
     assert_eq!(clauses.len(), 2, "{status:#}");
     assert!(clauses.iter().all(|c| c["passed"] == true));
-    assert!(status["summary"]["calls"].as_u64().unwrap() > 300, "{status:#}");
-    assert_eq!(object["metadata"]["finalizers"][0], "faultline.dev/rollback");
+    assert!(
+        status["summary"]["calls"].as_u64().unwrap() > 300,
+        "{status:#}"
+    );
+    assert_eq!(
+        object["metadata"]["finalizers"][0],
+        "faultline.dev/rollback"
+    );
 
     let report_name = status["report"].as_str().unwrap();
     assert_eq!(report_name, "faultline-report-kube-smoke");
-    let map = cluster.api.get("v1", "ConfigMap", Some(NAMESPACE), report_name).unwrap();
+    let map = cluster
+        .api
+        .get("v1", "ConfigMap", Some(NAMESPACE), report_name)
+        .unwrap();
     let report: Value = serde_json::from_str(map["data"]["report.json"].as_str().unwrap()).unwrap();
     assert_eq!(report["verdict"], "passed");
     assert_eq!(report["backend"], "kube");
-    assert!(map["data"]["report.html"].as_str().unwrap().contains("<svg"));
-    assert_eq!(map["metadata"]["ownerReferences"][0]["uid"], applied["metadata"]["uid"]);
+    assert!(map["data"]["report.html"]
+        .as_str()
+        .unwrap()
+        .contains("<svg"));
+    assert_eq!(
+        map["metadata"]["ownerReferences"][0]["uid"],
+        applied["metadata"]["uid"]
+    );
 
     let reasons: Vec<String> = cluster
         .api
@@ -175,14 +202,24 @@ async fn an_experiment_runs_to_its_verdict_with_status_report_and_events() {
         .filter(|e| e["regarding"]["name"] == "kube-smoke")
         .map(|e| e["reason"].as_str().unwrap_or_default().to_owned())
         .collect();
-    assert!(reasons.contains(&"Started".to_owned()) && reasons.contains(&"Passed".to_owned()), "{reasons:?}");
+    assert!(
+        reasons.contains(&"Started".to_owned()) && reasons.contains(&"Passed".to_owned()),
+        "{reasons:?}"
+    );
     assert!(cluster.chaos_objects().is_empty());
+    assert_eq!(
+        cluster.running().len(),
+        3,
+        "Chaos Mesh's pod-kill took one az1 pod"
+    );
     replica.shut_down().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleting_a_running_experiment_rolls_its_faults_back_before_it_goes() {
-    let Some(cluster) = cluster().await else { return };
+    let Some(cluster) = cluster().await else {
+        return;
+    };
     let _mesh = ChaosMesh::new().spawn(&cluster.api);
     let replica = Replica::start(&cluster, "replica-a");
     cluster.api.put(experiment_object()).unwrap();
@@ -203,20 +240,28 @@ async fn deleting_a_running_experiment_rolls_its_faults_back_before_it_goes() {
     })
     .await
     .unwrap();
-    assert!(left_when_gone.is_empty(), "gone before its faults: {left_when_gone:#?}");
+    assert!(
+        left_when_gone.is_empty(),
+        "gone before its faults: {left_when_gone:#?}"
+    );
     replica.shut_down().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_controller_that_dies_mid_run_is_rolled_back_by_the_next_leader() {
-    let Some(cluster) = cluster().await else { return };
+    let Some(cluster) = cluster().await else {
+        return;
+    };
     let _mesh = ChaosMesh::new().spawn(&cluster.api);
     let first = Replica::start(&cluster, "replica-a");
     cluster.api.put(experiment_object()).unwrap();
     until(&cluster, injected).await;
     first.crash();
     assert_eq!(phase(&cluster).as_deref(), Some("Running"));
-    assert!(!cluster.chaos_objects().is_empty(), "the dead run left its fault");
+    assert!(
+        !cluster.chaos_objects().is_empty(),
+        "the dead run left its fault"
+    );
 
     let second = Replica::start(&cluster, "replica-b");
     until(&cluster, finished).await;
@@ -224,16 +269,29 @@ async fn a_controller_that_dies_mid_run_is_rolled_back_by_the_next_leader() {
     assert_eq!(status["phase"], "Aborted", "{status:#}");
     assert_eq!(status["controller"], "replica-b");
     let message = status["message"].as_str().unwrap();
-    assert!(message.contains("(replica-a) stopped mid-run") && message.contains("rolled its faults back"), "{message}");
-    assert!(cluster.chaos_objects().is_empty(), "{:#?}", cluster.chaos_objects());
+    assert!(
+        message.contains("(replica-a) stopped mid-run")
+            && message.contains("rolled its faults back"),
+        "{message}"
+    );
+    assert!(
+        cluster.chaos_objects().is_empty(),
+        "{:#?}",
+        cluster.chaos_objects()
+    );
     second.shut_down().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_elect_one_leader_and_only_it_runs_the_experiment() {
-    let Some(cluster) = cluster().await else { return };
+    let Some(cluster) = cluster().await else {
+        return;
+    };
     let _mesh = ChaosMesh::new().spawn(&cluster.api);
-    let replicas = [Replica::start(&cluster, "replica-a"), Replica::start(&cluster, "replica-b")];
+    let replicas = [
+        Replica::start(&cluster, "replica-a"),
+        Replica::start(&cluster, "replica-b"),
+    ];
     cluster.api.put(experiment_object()).unwrap();
     until(&cluster, finished).await;
 
@@ -242,7 +300,12 @@ async fn two_replicas_elect_one_leader_and_only_it_runs_the_experiment() {
     let leader = status["controller"].as_str().unwrap().to_owned();
     let lease = cluster
         .api
-        .get("coordination.k8s.io/v1", "Lease", Some("faultline-system"), "faultline-controller")
+        .get(
+            "coordination.k8s.io/v1",
+            "Lease",
+            Some("faultline-system"),
+            "faultline-controller",
+        )
         .unwrap();
     assert_eq!(lease["spec"]["holderIdentity"], leader.as_str());
     let creates: Vec<u16> = cluster
@@ -252,7 +315,11 @@ async fn two_replicas_elect_one_leader_and_only_it_runs_the_experiment() {
         .filter(|a| a.verb == Verb::Create && a.group == "chaos-mesh.org")
         .map(|a| a.code)
         .collect();
-    assert_eq!(creates, [201, 201], "each fault created once, by one replica");
+    assert_eq!(
+        creates,
+        [201, 201],
+        "each fault created once, by one replica"
+    );
     for replica in replicas {
         replica.shut_down().await.unwrap();
     }

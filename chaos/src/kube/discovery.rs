@@ -56,14 +56,20 @@ pub async fn follow(client: &Client, target: &Target) -> Result<Endpoints, Strin
     let discovery = Discovery::new([]);
     let published = discovery.clone();
     let port = target.port;
-    let stream = reflector(writer, watcher(slices, config))
-        .default_backoff()
-        .touched_objects();
+    // Every event, not only those carrying objects: the store commits the initial list at
+    // its end (`InitDone`).
+    let stream = reflector(writer, watcher(slices, config)).default_backoff();
     let task = tokio::spawn(async move {
         let mut stream = std::pin::pin!(stream);
+        let mut current: Vec<String> = Vec::new();
         while stream.next().await.is_some() {
-            let state: Vec<_> = reader.state();
-            published.set(instances(state.iter().map(|s| s.as_ref()), port));
+            let state = reader.state();
+            let found = instances(state.iter().map(|s| s.as_ref()), port);
+            let addresses: Vec<String> = found.iter().map(|i| i.addr.to_string()).collect();
+            if addresses != current {
+                current = addresses;
+                published.set(found);
+            }
         }
     });
     Ok(Endpoints {

@@ -48,7 +48,8 @@ pub fn chaos_mesh_crds() -> Option<Vec<Value>> {
     for entry in entries {
         let path = entry.expect("CRD entry").path();
         let text = std::fs::read_to_string(&path).expect("CRD text");
-        let documents = faultline_chaos::spec::located::parse_documents(&text, &path).expect("CRD YAML");
+        let documents =
+            faultline_chaos::spec::located::parse_documents(&text, &path).expect("CRD YAML");
         crds.push(documents[0].value().clone());
     }
     Some(crds)
@@ -96,7 +97,10 @@ impl Cluster {
     pub fn chaos_objects(&self) -> Vec<Value> {
         ["NetworkChaos", "PodChaos", "HTTPChaos"]
             .iter()
-            .flat_map(|kind| self.api.list("chaos-mesh.org/v1alpha1", kind, Some(NAMESPACE)))
+            .flat_map(|kind| {
+                self.api
+                    .list("chaos-mesh.org/v1alpha1", kind, Some(NAMESPACE))
+            })
             .collect()
     }
 }
