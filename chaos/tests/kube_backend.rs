@@ -127,6 +127,27 @@ async fn a_run_creates_labelled_objects_with_durations_and_leaves_nothing_behind
         cluster.chaos_objects()
     );
     assert_eq!(cluster.running().len(), 3, "one az1 pod was killed");
+    let pods: Vec<&str> = report
+        .target_metrics
+        .iter()
+        .map(|p| p.pod.as_str())
+        .collect();
+    assert_eq!(pods.len(), 4, "every target pod was scraped: {pods:?}");
+    for pod in &report.target_metrics {
+        let served: f64 = pod
+            .series
+            .iter()
+            .filter(|(name, _)| name.starts_with("rpc_server_requests_total"))
+            .map(|(_, calls)| calls)
+            .sum();
+        match killed[0].ends_with(&pod.pod) {
+            true => assert!(
+                pod.error.is_some(),
+                "the killed pod cannot be read: {pod:?}"
+            ),
+            false => assert!(served > 10.0, "{pod:?}"),
+        }
+    }
     let leases = cluster
         .api
         .list("coordination.k8s.io/v1", "Lease", Some(NAMESPACE));

@@ -7,7 +7,7 @@
 //! conditions; [`pod_kill`] kills pods without Chaos Mesh (deleting them, honouring
 //! `mode`/`value`); [`cleanup`] deletes what a run created (and leftovers of dead runs,
 //! which [`lease`] tells apart from live ones); [`discovery`] finds the target's pods for
-//! the probe; [`hands`] is the run's [`crate::runner::Hands`]; [`run`] puts it together.
+//! the probe; [`metrics`] reads the target pods' own Prometheus series; [`hands`] is the run's [`crate::runner::Hands`]; [`run`] puts it together.
 
 pub mod cleanup;
 pub mod connect;
@@ -16,6 +16,7 @@ pub mod discovery;
 pub mod guard;
 pub mod hands;
 pub mod lease;
+pub mod metrics;
 pub mod objects;
 pub mod pod_kill;
 pub mod run;

@@ -26,6 +26,7 @@ use super::discovery;
 use super::guard;
 use super::hands::{KubeHands, KubeStep, Patience};
 use super::lease::{self, LeaseId};
+use super::metrics;
 use super::pod_kill;
 use super::KubeError;
 use crate::plan::{self, Backend, Event, PlanOptions, Targets};
@@ -309,6 +310,13 @@ async fn run_holding_lease(
     let events = probe_events(vec![probe.event_sink()], &caller_zone);
     let rpc = RpcClient::from_config(&client_config, Tcp, endpoints.discovery.clone(), events)
         .map_err(KubeError::Client)?;
+    let scraped = metrics::scraped_pods(client, &spec.target)
+        .await
+        .unwrap_or_else(|err| {
+            notes.push(format!("target metrics: {err}"));
+            Vec::new()
+        });
+    let metrics_before = metrics::scrape_all(&scraped).await;
     let hands = Arc::new(KubeHands::new(
         client.clone(),
         mesh,
@@ -331,12 +339,13 @@ async fn run_holding_lease(
     )
     .await;
     drop(endpoints);
+    let metrics_after = metrics::scrape_all(&scraped).await;
 
     let mut faults = fault_reports(experiment, plan, &hands.chosen());
     ran.mark_skipped(&mut faults);
     notes.extend(hands.errors());
     notes.extend(ran.stopped.clone());
-    let report = Report::build(ReportInput {
+    let mut report = Report::build(ReportInput {
         experiment: &experiment.metadata.name.clone().unwrap_or_default(),
         spec,
         backend: "kube",
@@ -350,6 +359,7 @@ async fn run_holding_lease(
         notes,
         replay: None,
     });
+    report.target_metrics = metrics::compare(&metrics_before, &metrics_after);
     Ok(report)
 }
 

@@ -11,7 +11,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 pub use model::{
-    Check, FaultReport, LatencySummary, Report, ReportInput, SecondRow, Summary, Verdict, Violation,
+    Check, FaultReport, LatencySummary, PodMetrics, Report, ReportInput, SecondRow, Summary,
+    Verdict, Violation,
 };
 
 /// Writes `report.json` and/or `report.html` into `dir` (created if missing) and returns

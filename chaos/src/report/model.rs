@@ -171,9 +171,25 @@ pub struct Report {
     pub breaker: Vec<BreakerChange>,
     /// How the backend modelled what it could not do for real (simulated latency, loss).
     pub notes: Vec<String>,
+    /// On a cluster: what the target pods' own metrics say about the run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub target_metrics: Vec<PodMetrics>,
     /// The command that reruns this run (the simulation's replay).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replay: Option<String>,
+}
+
+/// One target pod's Prometheus series over the run: counters as their growth, gauges
+/// (breaker state: 0 closed, 1 open, 2 half-open) as at the end.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodMetrics {
+    pub pod: String,
+    /// `name{labels}` -> value; counters that did not move are left out.
+    pub series: BTreeMap<String, f64>,
+    /// Why the pod could not be read at the end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// What a backend hands over to make a report.
@@ -220,6 +236,7 @@ impl Report {
             series: series(input.timeline, input.measured),
             breaker: input.timeline.breaker_changes().to_vec(),
             notes: input.notes,
+            target_metrics: Vec::new(),
             replay: input.replay,
         }
     }

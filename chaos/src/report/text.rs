@@ -98,5 +98,17 @@ pub fn summary(report: &Report) -> String {
             duration::format(lag.max)
         );
     }
+    for pod in &report.target_metrics {
+        let series = match &pod.error {
+            Some(error) => format!("not read: {error}"),
+            None => pod
+                .series
+                .iter()
+                .map(|(name, value)| format!("{name} {value}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        let _ = writeln!(out, "    pod {} metrics over the run: {series}", pod.pod);
+    }
     out
 }

@@ -5,7 +5,8 @@
 //! servers of faultline-core on loopback TCP: one Pod and one EndpointSlice per server (a
 //! slice per pod, since each listens on its own port), zones `az1` and `az2`. Deleting a
 //! Pod (a pod-kill) stops its server and removes its endpoints, as the kubelet and the
-//! EndpointSlice controller would.
+//! EndpointSlice controller would. Each pod serves its Prometheus metrics on its own port
+//! (annotated `prometheus.io/scrape` and `prometheus.io/port`), which the run scrapes.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -13,6 +14,8 @@ use std::sync::{Arc, Mutex};
 
 use faultline_chaos::spec::experiment::Experiment;
 use faultline_core::echo;
+use faultline_core::event::EventBus;
+use faultline_core::metrics::{serve_metrics, MetricsServer};
 use faultline_core::net::Tcp;
 use faultline_core::server::{Server, ServerBuilder};
 use faultline_kube_emulator::{ApiServer, ChangeKind};
@@ -25,7 +28,7 @@ pub const NAMESPACE: &str = "shop";
 /// The API server and the target service.
 pub struct Cluster {
     pub api: ApiServer,
-    servers: Arc<Mutex<BTreeMap<String, Server>>>,
+    servers: Arc<Mutex<BTreeMap<String, Pod>>>,
     kubelet: tokio::task::JoinHandle<()>,
 }
 
@@ -33,6 +36,12 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         self.kubelet.abort();
     }
+}
+
+/// One running pod: its server and its metrics endpoint.
+struct Pod {
+    server: Server,
+    metrics: MetricsServer,
 }
 
 /// Chaos Mesh's CRDs as JSON, or `None` (after printing a notice) when they are absent.
@@ -71,13 +80,22 @@ impl Cluster {
         for zone in ["az1", "az2"] {
             for index in 0..per_zone {
                 let name = format!("echo-{zone}-{index}");
+                let events = EventBus::default();
+                let (metrics, _) = serve_metrics("127.0.0.1:0".parse().unwrap(), &events)
+                    .await
+                    .unwrap();
                 let server = ServerBuilder::new(echo::SERVICE)
                     .zone(zone)
+                    .events(events)
                     .bind(&Tcp, "127.0.0.1:0", echo::router())
                     .await
                     .unwrap();
-                put_pod(&api, &name, zone, server.local_addr().port());
-                servers.lock().unwrap().insert(name, server);
+                let ports = (server.local_addr().port(), metrics.local_addr().port());
+                put_pod(&api, &name, zone, ports);
+                servers
+                    .lock()
+                    .unwrap()
+                    .insert(name, Pod { server, metrics });
             }
         }
         let kubelet = tokio::spawn(kubelet(api.clone(), servers.clone()));
@@ -106,7 +124,7 @@ impl Cluster {
 }
 
 /// A running pod of the echo service and its EndpointSlice.
-fn put_pod(api: &ApiServer, name: &str, zone: &str, port: u16) {
+fn put_pod(api: &ApiServer, name: &str, zone: &str, (port, metrics): (u16, u16)) {
     api.put(json!({
         "apiVersion": "v1",
         "kind": "Pod",
@@ -114,6 +132,7 @@ fn put_pod(api: &ApiServer, name: &str, zone: &str, port: u16) {
             "name": name,
             "namespace": NAMESPACE,
             "labels": { "app": "echo", "zone": zone },
+            "annotations": { "prometheus.io/scrape": "true", "prometheus.io/port": metrics.to_string() },
         },
         "spec": { "containers": [{ "name": "echo", "image": "faultline" }], "nodeName": format!("node-{zone}") },
         "status": { "phase": "Running", "podIP": "127.0.0.1" },
@@ -140,20 +159,21 @@ fn put_pod(api: &ApiServer, name: &str, zone: &str, port: u16) {
 }
 
 /// Stops the server of every deleted pod and removes its endpoints.
-async fn kubelet(api: ApiServer, servers: Arc<Mutex<BTreeMap<String, Server>>>) {
+async fn kubelet(api: ApiServer, servers: Arc<Mutex<BTreeMap<String, Pod>>>) {
     let mut changes = api.changes();
     while let Ok(change) = changes.recv().await {
         if change.kind != ChangeKind::Deleted || change.resource != "pods" {
             continue;
         }
-        let server = servers.lock().unwrap().remove(&change.name);
-        if let Some(server) = server {
+        let pod = servers.lock().unwrap().remove(&change.name);
+        if let Some(Pod { server, metrics }) = pod {
             let _ = api.delete(
                 "discovery.k8s.io/v1",
                 "EndpointSlice",
                 Some(NAMESPACE),
                 &format!("echo-{}", change.name),
             );
+            metrics.shutdown().await;
             server.shutdown().await;
         }
     }
