@@ -66,6 +66,25 @@ async fn until(cluster: &Cluster, mut done: impl FnMut(&Cluster) -> bool) {
     .expect("the awaited change never came");
 }
 
+/// The reasons of the Events about the Experiment, in the order they were created.
+fn reasons(cluster: &Cluster) -> Vec<String> {
+    let mut events = cluster
+        .api
+        .list("events.k8s.io/v1", "Event", Some(NAMESPACE));
+    let version = |e: &Value| {
+        e["metadata"]["resourceVersion"]
+            .as_str()
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    events.sort_by_key(version);
+    events
+        .iter()
+        .filter(|e| e["regarding"]["name"] == "kube-smoke")
+        .map(|e| e["reason"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
 fn finished(cluster: &Cluster) -> bool {
     matches!(
         phase(cluster).as_deref(),
@@ -195,17 +214,9 @@ async fn an_experiment_runs_to_its_verdict_with_status_report_and_events() {
         applied["metadata"]["uid"]
     );
 
-    let reasons: Vec<String> = cluster
-        .api
-        .list("events.k8s.io/v1", "Event", Some(NAMESPACE))
-        .iter()
-        .filter(|e| e["regarding"]["name"] == "kube-smoke")
-        .map(|e| e["reason"].as_str().unwrap_or_default().to_owned())
-        .collect();
-    assert!(
-        reasons.contains(&"Started".to_owned()) && reasons.contains(&"Passed".to_owned()),
-        "{reasons:?}"
-    );
+    // The Event follows the status write that ends the run.
+    until(&cluster, |c| reasons(c).contains(&"Passed".to_owned())).await;
+    assert_eq!(reasons(&cluster), ["Started", "Passed"]);
     assert!(cluster.chaos_objects().is_empty());
     assert_eq!(
         cluster.running().len(),
@@ -323,4 +334,25 @@ async fn two_replicas_elect_one_leader_and_only_it_runs_the_experiment() {
     for replica in replicas {
         replica.shut_down().await.unwrap();
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_namespace_that_does_not_exist_stops_the_controller_with_a_clear_error() {
+    let cluster = Cluster::start(None, 1).await;
+    let options = ControllerOptions {
+        lease_namespace: "nowhere".into(),
+        ..options("replica-a")
+    };
+    let outcome = tokio::time::timeout(
+        AT_MOST,
+        controller::run(cluster.api.client(), options, std::future::pending()),
+    )
+    .await
+    .expect("it gives up instead of waiting for ever");
+    let message = outcome.unwrap_err().to_string();
+    assert!(
+        message.contains("lease nowhere/faultline-controller"),
+        "{message}"
+    );
+    assert!(message.contains("NotFound"), "{message}");
 }

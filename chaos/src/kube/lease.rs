@@ -117,11 +117,21 @@ pub async fn release(client: &Client, id: &LeaseId) -> Result<(), kube::Error> {
     Ok(())
 }
 
+/// Whether a holder holds its lease, and what stopped it trying, if anything did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Holding {
+    pub held: bool,
+    /// An error no retry mends (the namespace does not exist, RBAC forbids leases): the
+    /// holder has stopped trying.
+    pub fatal: Option<String>,
+}
+
 /// Keeps trying to take the lease and renews it while held; the channel says whether
 /// `id.identity` holds it. A holder that cannot renew within the lease's duration reports
-/// `false` before anyone else can take it. Ends when every receiver is gone.
-pub fn hold(client: Client, id: LeaseId) -> (watch::Receiver<bool>, JoinHandle<()>) {
-    let (tx, rx) = watch::channel(false);
+/// losing it before anyone else can take it. Ends when every receiver is gone, or on an
+/// error no retry mends (reported in [`Holding::fatal`]).
+pub fn hold(client: Client, id: LeaseId) -> (watch::Receiver<Holding>, JoinHandle<()>) {
+    let (tx, rx) = watch::channel(Holding::default());
     let task = tokio::spawn(async move {
         let every = (id.duration / 3).max(Duration::from_millis(100));
         let mut last_renewed: Option<tokio::time::Instant> = None;
@@ -132,14 +142,25 @@ pub fn hold(client: Client, id: LeaseId) -> (watch::Receiver<bool>, JoinHandle<(
                     true
                 }
                 Ok(false) => false,
+                Err(kube::Error::Api(status)) if matches!(status.code, 403 | 404) => {
+                    let fatal = format!(
+                        "lease {}/{}: {} ({})",
+                        id.namespace, id.name, status.message, status.reason
+                    );
+                    let _ = tx.send(Holding {
+                        held: false,
+                        fatal: Some(fatal),
+                    });
+                    break;
+                }
                 // Still ours until the lease could have expired for the others.
                 Err(_) => last_renewed.is_some_and(|at| at.elapsed() < id.duration * 2 / 3),
             };
             if !held {
                 last_renewed = None;
             }
-            if *tx.borrow() != held {
-                let _ = tx.send(held);
+            if tx.borrow().held != held {
+                let _ = tx.send(Holding { held, fatal: None });
             }
             tokio::select! {
                 () = tx.closed() => break,

@@ -111,7 +111,14 @@ pub async fn run(
         duration: options.lease_duration,
     };
     let (mut leader, election) = lease::hold(client.clone(), lease.clone());
-    while !*leader.borrow_and_update() {
+    loop {
+        let holding = leader.borrow_and_update().clone();
+        if let Some(fatal) = holding.fatal {
+            return Err(ControllerError::Kube(KubeError::Api(fatal)));
+        }
+        if holding.held {
+            break;
+        }
         tokio::select! {
             changed = leader.changed() => if changed.is_err() { break },
             () = &mut shutdown => {
@@ -143,7 +150,7 @@ pub async fn run(
         .for_each(|_| async {});
     let lost = async {
         while leader.changed().await.is_ok() {
-            if !*leader.borrow() {
+            if !leader.borrow().held {
                 return;
             }
         }
