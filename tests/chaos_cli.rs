@@ -298,3 +298,26 @@ fn serve_reads_a_server_config() {
     let out = faultline(&["call", "--to", &served.addr, "--message", "configured"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+#[test]
+fn run_on_kube_without_a_cluster_says_so_and_exits_3() {
+    let home = TempFile::new("kube-home", "");
+    let dir = Path::new(home.path()).parent().expect("its directory");
+    let out = bounded::output_within(
+        Command::new(env!("CARGO_BIN_EXE_faultline"))
+            .args([
+                "chaos",
+                "run",
+                &example("zone-failover.yaml"),
+                "--backend",
+                "kube",
+            ])
+            .env("KUBECONFIG", dir.join("no-such-kubeconfig"))
+            .env("HOME", dir)
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .env_remove("KUBERNETES_SERVICE_PORT"),
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("cannot reach the cluster"), "{stderr}");
+}
