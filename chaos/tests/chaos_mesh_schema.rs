@@ -2,6 +2,8 @@
 //! schema (`spec.versions[].schema.openAPIV3Schema` in ../shared/chaos-mesh/crds), and the
 //! schema check itself refuses what it should.
 
+#[path = "support/crd_files.rs"]
+mod crd_files;
 #[path = "support/crds.rs"]
 mod crds;
 #[path = "support/fixtures.rs"]

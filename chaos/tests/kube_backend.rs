@@ -5,11 +5,14 @@
 
 #[path = "support/cluster.rs"]
 mod cluster;
+#[path = "support/crd_files.rs"]
+mod crd_files;
 
 use std::path::Path;
 use std::time::Duration;
 
-use cluster::{chaos_mesh_crds, Cluster, NAMESPACE};
+use cluster::{Cluster, NAMESPACE};
+use crd_files::chaos_mesh_crds;
 use faultline_chaos::kube::run::{run, KubeOptions};
 use faultline_chaos::kube::KubeError;
 use faultline_chaos::plan::{MANAGED_BY, RUN_LABEL};

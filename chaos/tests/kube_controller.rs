@@ -4,45 +4,25 @@
 
 #[path = "support/cluster.rs"]
 mod cluster;
+#[path = "support/controller.rs"]
+mod controller_support;
+#[path = "support/crd_files.rs"]
+mod crd_files;
 
 use std::time::Duration;
 
-use cluster::{chaos_mesh_crds, Cluster, NAMESPACE};
+use cluster::{Cluster, NAMESPACE};
+use controller_support::{controller_options as options, experiment_object};
+use crd_files::chaos_mesh_crds;
 use faultline_chaos::kube::controller::{self, ControllerOptions};
-use faultline_chaos::kube::hands::Patience;
 use faultline_kube_emulator::chaos_mesh::ChaosMesh;
 use faultline_kube_emulator::{ChangeKind, Verb};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
-const SMOKE: &str = include_str!("fixtures/kube/smoke.yaml");
 const EXPERIMENTS: &str = "faultline.dev/v1alpha1";
 /// A guard against a hang, never a synchronisation: every wait below ends on a change.
 const AT_MOST: Duration = Duration::from_secs(60);
-
-fn options(identity: &str) -> ControllerOptions {
-    ControllerOptions {
-        lease_namespace: "faultline-system".into(),
-        identity: identity.into(),
-        namespace: None,
-        lease_duration: Duration::from_secs(2),
-        patience: Patience {
-            inject: Duration::from_secs(10),
-            cleanup: Duration::from_secs(10),
-        },
-        endpoints_within: Duration::from_secs(10),
-    }
-}
-
-/// The smoke experiment as an `Experiment` object in the target namespace.
-fn experiment_object() -> Value {
-    let documents =
-        faultline_chaos::spec::located::parse_documents(SMOKE, std::path::Path::new("smoke.yaml"))
-            .unwrap();
-    let mut object = documents[0].value().clone();
-    object["metadata"]["namespace"] = NAMESPACE.into();
-    object
-}
 
 fn experiment(cluster: &Cluster) -> Option<Value> {
     cluster

@@ -5,13 +5,19 @@
 
 #[path = "support/cluster.rs"]
 mod cluster;
+#[path = "support/controller.rs"]
+mod controller_support;
+#[path = "support/crd_files.rs"]
+mod crd_files;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use cluster::{chaos_mesh_crds, Cluster, NAMESPACE};
-use faultline_chaos::kube::controller::{self, ControllerOptions};
+use cluster::{Cluster, NAMESPACE};
+use controller_support::{controller_options as options, experiment_object};
+use crd_files::chaos_mesh_crds;
+use faultline_chaos::kube::controller;
 use faultline_chaos::kube::hands::Patience;
 use faultline_chaos::kube::run::{run, KubeOptions};
 use faultline_chaos::spec::load::{load_bytes, SpecDocument};
@@ -71,28 +77,6 @@ fn granted() -> BTreeSet<(String, String, String)> {
         }
     }
     rules
-}
-
-fn options(identity: &str) -> ControllerOptions {
-    ControllerOptions {
-        lease_namespace: "faultline-system".into(),
-        identity: identity.into(),
-        namespace: None,
-        lease_duration: Duration::from_secs(2),
-        patience: Patience {
-            inject: Duration::from_secs(10),
-            cleanup: Duration::from_secs(10),
-        },
-        endpoints_within: Duration::from_secs(10),
-    }
-}
-
-fn experiment_object() -> Value {
-    let documents =
-        faultline_chaos::spec::located::parse_documents(SMOKE, Path::new("smoke.yaml")).unwrap();
-    let mut object = documents[0].value().clone();
-    object["metadata"]["namespace"] = NAMESPACE.into();
-    object
 }
 
 /// Waits on the change feed until the Experiment has a final phase or is gone.

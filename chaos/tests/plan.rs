@@ -2,6 +2,8 @@
 //! seed, and on `kube` exactly the Chaos Mesh objects a run creates, each admitted by Chaos
 //! Mesh's CRD, labelled with the run and bounded by a duration.
 
+#[path = "support/crd_files.rs"]
+mod crd_files;
 #[path = "support/crds.rs"]
 mod crds;
 

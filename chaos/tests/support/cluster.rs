@@ -9,7 +9,6 @@
 //! (annotated `prometheus.io/scrape` and `prometheus.io/port`), which the run scrapes.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use faultline_chaos::spec::experiment::Experiment;
@@ -42,26 +41,6 @@ impl Drop for Cluster {
 struct Pod {
     server: Server,
     metrics: MetricsServer,
-}
-
-/// Chaos Mesh's CRDs as JSON, or `None` (after printing a notice) when they are absent.
-pub fn chaos_mesh_crds() -> Option<Vec<Value>> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/chaos-mesh/crds");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        let notice = format!("SKIPPED: Chaos Mesh CRDs not found at {}", dir.display());
-        println!("{notice}");
-        eprintln!("{notice}");
-        return None;
-    };
-    let mut crds = Vec::new();
-    for entry in entries {
-        let path = entry.expect("CRD entry").path();
-        let text = std::fs::read_to_string(&path).expect("CRD text");
-        let documents =
-            faultline_chaos::spec::located::parse_documents(&text, &path).expect("CRD YAML");
-        crds.push(documents[0].value().clone());
-    }
-    Some(crds)
 }
 
 impl Cluster {
