@@ -290,23 +290,17 @@ done
 log "experiment $NAME: $phase"
 kubectl -n "$NAMESPACE" get experiment "$NAME" -o yaml | sed -n '/^status:/,$p'
 
+# The controller keeps the report in a ConfigMap next to the Experiment.
 report="faultline-report-$NAME"
-report_namespace=""
-for ns in "$NAMESPACE" "$SYSTEM"; do
-    if kubectl -n "$ns" get configmap "$report" >/dev/null 2>&1; then
-        report_namespace=$ns
-        break
-    fi
-done
-if [[ -n "$report_namespace" ]]; then
-    log "report ConfigMap $report_namespace/$report"
-    # Every key but an HTML page, which is for a browser.
+if kubectl -n "$NAMESPACE" get configmap "$report" >/dev/null 2>&1; then
+    log "report ConfigMap $NAMESPACE/$report"
+    # Every key but the HTML page, which is for a browser.
     # shellcheck disable=SC2016 # a Go template, not shell
-    kubectl -n "$report_namespace" get configmap "$report" \
+    kubectl -n "$NAMESPACE" get configmap "$report" \
         -o go-template='{{range $key, $value := .data}}--- {{$key}}{{"\n"}}{{$value}}{{"\n"}}{{end}}' |
         awk '/^--- .*\.html$/ { skip = 1; print; next } /^--- / { skip = 0 } !skip'
 else
-    echo "no ConfigMap $report in $NAMESPACE or $SYSTEM" >&2
+    echo "no ConfigMap $report in $NAMESPACE" >&2
 fi
 if [[ "$phase" != Passed ]]; then
     controller_logs

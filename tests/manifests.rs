@@ -497,45 +497,10 @@ fn kustomization_lists_the_install_and_nothing_else() {
     assert_eq!(kustomization.resources[0], "namespace.yaml");
 }
 
-/// The calls the controller makes, as (API group, resource) -> verbs.
-fn controller_calls() -> BTreeMap<(String, String), BTreeSet<String>> {
-    let verbs = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
-    let mut calls = BTreeMap::new();
-    let mut grant = |group: &str, resource: &str, v: &[&str]| {
-        calls.insert((group.to_owned(), resource.to_owned()), verbs(v));
-    };
-    grant(
-        "faultline.dev",
-        "experiments",
-        &["get", "list", "watch", "patch"],
-    );
-    grant("faultline.dev", "experiments/status", &["patch"]);
-    for kind in Kind::ALL {
-        grant(
-            CHAOS_MESH_GROUP,
-            &kind.plural(),
-            &["get", "list", "watch", "create", "delete"],
-        );
-    }
-    grant(
-        "apiextensions.k8s.io",
-        "customresourcedefinitions",
-        &["get"],
-    );
-    grant("", "pods", &["list", "delete"]);
-    grant("", "configmaps", &["get", "create", "patch"]);
-    grant("discovery.k8s.io", "endpointslices", &["list", "watch"]);
-    grant(
-        "coordination.k8s.io",
-        "leases",
-        &["get", "create", "update", "delete"],
-    );
-    grant("events.k8s.io", "events", &["create", "patch"]);
-    calls
-}
-
 #[test]
-fn the_cluster_role_grants_exactly_the_controllers_calls() {
+fn the_cluster_role_names_one_group_per_rule_without_wildcards_or_repeats() {
+    // Which verbs it grants is compared with the calls the code makes in
+    // chaos/tests/kube_rbac.rs, against the in-memory API server.
     let objects = objects();
     let (_, role) = &objects.cluster_roles[0];
     assert_eq!(name(&role.metadata), CONTROLLER);
@@ -583,7 +548,6 @@ fn the_cluster_role_grants_exactly_the_controllers_calls() {
             _ => assert!(rule.resource_names.is_none(), "rule {i}: resourceNames"),
         }
     }
-    assert_eq!(granted, controller_calls());
 
     // The Experiment rules name the group and plural the shipped CRD declares.
     let crd = &objects.crds[0].1;
