@@ -152,17 +152,29 @@ async fn an_experiment_runs_to_its_verdict_with_status_report_and_events() {
     };
     let _mesh = ChaosMesh::new().spawn(&cluster.api);
     let replica = Replica::start(&cluster, "replica-a");
+    let mut changes = cluster.api.changes();
     let applied = cluster.api.put(experiment_object()).unwrap();
     until(&cluster, finished).await;
+    let mut phases: Vec<String> = Vec::new();
+    while let Ok(change) = changes.try_recv() {
+        let phase = change.object["status"]["phase"].as_str().map(str::to_owned);
+        if let (true, Some(phase)) = (change.resource == "experiments", phase) {
+            if phases.last() != Some(&phase) {
+                phases.push(phase);
+            }
+        }
+    }
+    assert_eq!(phases, ["Pending", "Running", "Passed"]);
 
     let object = experiment(&cluster).unwrap();
     let status = &object["status"];
     assert_eq!(status["phase"], "Passed", "{status:#}");
-    let uid = applied["metadata"]["uid"]
-        .as_str()
-        .unwrap()
-        .replace('-', "");
-    assert_eq!(status["runId"], &uid[..8]);
+    let uid = applied["metadata"]["uid"].as_str().unwrap();
+    let run_id = format!(
+        "{:08x}",
+        faultline_core::lb::stable_hash(uid.as_bytes()) >> 32
+    );
+    assert_eq!(status["runId"], run_id.as_str());
     assert_eq!(status["controller"], "replica-a");
     let clauses = status["clauses"].as_array().unwrap();
     assert_eq!(clauses.len(), 2, "{status:#}");
@@ -335,4 +347,34 @@ async fn a_lease_namespace_that_does_not_exist_stops_the_controller_with_a_clear
         "{message}"
     );
     assert!(message.contains("NotFound"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_the_cluster_refuses_ends_aborted_with_the_reason_and_creates_nothing() {
+    let Some(cluster) = cluster().await else {
+        return;
+    };
+    let _mesh = ChaosMesh::new().spawn(&cluster.api);
+    let replica = Replica::start(&cluster, "replica-a");
+    let mut object = experiment_object();
+    object["spec"]["faults"][1]["spec"]["selector"] =
+        serde_json::json!({ "labelSelectors": { "app": "echo" } });
+    cluster.api.put(object).unwrap();
+    until(&cluster, finished).await;
+
+    let status = experiment(&cluster).unwrap()["status"].clone();
+    assert_eq!(status["phase"], "Aborted", "{status:#}");
+    let message = status["message"].as_str().unwrap();
+    assert!(
+        message.contains("matches all 4 pods of namespace shop"),
+        "{message}"
+    );
+    let creates = cluster
+        .api
+        .access_log()
+        .iter()
+        .filter(|a| a.verb == Verb::Create && a.group == "chaos-mesh.org")
+        .count();
+    assert_eq!(creates, 0);
+    replica.shut_down().await.unwrap();
 }

@@ -109,10 +109,10 @@ fn finished(experiment: Option<Value>) -> bool {
 }
 
 /// The controller: a run to its verdict, a rerun (the report ConfigMap exists), and a
-/// deletion mid-run.
+/// deletion mid-run (three pods per zone: each run's pod-kill takes one of az1's).
 async fn controller_paths() -> Option<Vec<Access>> {
     let crds = chaos_mesh_crds()?;
-    let cluster = Cluster::start(Some(&crds), 2).await;
+    let cluster = Cluster::start(Some(&crds), 3).await;
     cluster
         .api
         .put(serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "faultline-system"}}))

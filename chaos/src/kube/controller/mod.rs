@@ -2,18 +2,19 @@
 //!
 //! Replicas elect a leader through the Lease `faultline-controller` ([`super::lease`]);
 //! only the leader reconciles, so two replicas never run one experiment. An Experiment
-//! gets a finalizer, then runs once ([`reconcile`]): its status goes Pending -> Running ->
-//! Passed / Failed / Aborted, with the per-clause verdict and summary figures, the report
-//! lands in a ConfigMap next to it and each transition is a Kubernetes Event
-//! ([`status`]). Deleting an Experiment interrupts its run, which rolls its faults back
-//! before the finalizer lets it go. To run it again, delete and re-apply it.
+//! gets a finalizer, then runs once ([`reconcile`]): its status goes Pending (the run
+//! checks the cluster) -> Running (the probe and the faults) -> Passed / Failed /
+//! Aborted, with the per-clause verdict and summary figures; the report lands in a
+//! ConfigMap next to it and each transition is a Kubernetes Event ([`status`]). Deleting
+//! an Experiment interrupts its run, which rolls its faults back before the finalizer lets
+//! it go. To run it again, delete and re-apply it.
 //!
 //! A controller that stops (shutdown, lost lease) interrupts its runs, which roll back.
-//! One that dies leaves its Experiments Running: whichever replica leads next finds them
-//! (every Experiment is reconciled when the controller starts) and rolls their faults back
-//! — deleting every object labelled with their run id — and marks them Aborted. It does
-//! not resume them: the probe's measurements died with the old leader, and a verdict on
-//! half a run would mislead.
+//! One that dies leaves its Experiments Pending or Running: whichever replica leads next
+//! finds them (every Experiment is reconciled when the controller starts) and rolls their
+//! faults back — deleting every object labelled with their run id — and marks them
+//! Aborted. It does not resume them: the probe's measurements died with the old leader,
+//! and a verdict on half a run would mislead.
 
 pub mod reconcile;
 pub mod status;

@@ -1,6 +1,6 @@
 //! One Experiment's reconciliation: a new one is checked (with the same rules as an
-//! experiment file) and started; one found Running that this replica does not run was
-//! left by a controller that died, and is rolled back and marked Aborted; a finished one is
+//! experiment file) and started; one found Pending or Running that this replica does not
+//! run was left by a controller that died, and is rolled back and marked Aborted; a finished one is
 //! left alone; a deleted one has its run interrupted (rolling its faults back) before the
 //! finalizer lets it go.
 
@@ -18,7 +18,7 @@ use super::status;
 use super::{Context, Running};
 use crate::kube::cleanup;
 use crate::kube::connect::ChaosMesh;
-use crate::kube::run::{self as kube_run, KubeOptions};
+use crate::kube::run::{self as kube_run, KubeEvent, KubeOptions};
 use crate::kube::KubeError;
 use crate::lock;
 use crate::spec::chaos_mesh::Kind;
@@ -56,10 +56,14 @@ pub fn error_policy(_: Arc<Experiment>, _: &ReconcileError, _: Arc<Context>) -> 
     Action::requeue(Duration::from_secs(5))
 }
 
-/// The run id of `experiment`: from its uid, so two Experiments never share one.
+/// The run id of `experiment`: a hash of its uid, so two Experiments (even two of one
+/// name) never share one.
 pub fn run_id_of(experiment: &Experiment) -> String {
-    let uid = experiment.uid().unwrap_or_default().replace('-', "");
-    uid.chars().take(8).collect()
+    let uid = experiment.uid().unwrap_or_default();
+    format!(
+        "{:08x}",
+        faultline_core::lb::stable_hash(uid.as_bytes()) >> 32
+    )
 }
 
 async fn apply(experiment: &Experiment, context: &Arc<Context>) -> Result<Action, ReconcileError> {
@@ -69,8 +73,8 @@ async fn apply(experiment: &Experiment, context: &Arc<Context>) -> Result<Action
     }
     let phase = experiment.status.as_ref().and_then(|s| s.phase);
     match phase {
-        None | Some(Phase::Pending) => start(experiment, context).await,
-        Some(Phase::Running) => orphaned(experiment, context).await,
+        None => start(experiment, context).await,
+        Some(Phase::Pending | Phase::Running) => orphaned(experiment, context).await,
         Some(Phase::Passed | Phase::Failed | Phase::Aborted) => Ok(Action::await_change()),
     }
 }
@@ -115,7 +119,8 @@ async fn start(experiment: &Experiment, context: &Arc<Context>) -> Result<Action
     Ok(Action::await_change())
 }
 
-/// The run of one Experiment, from Running to its verdict.
+/// The run of one Experiment: Pending while the run checks the cluster (refusals happen
+/// here), Running once the probe starts, then its verdict.
 async fn execute(
     context: Arc<Context>,
     experiment: Experiment,
@@ -125,68 +130,28 @@ async fn execute(
     interrupted: oneshot::Receiver<String>,
 ) {
     let identity = context.options.identity.clone();
-    let running = ExperimentStatus {
-        phase: Some(Phase::Running),
+    let pending = ExperimentStatus {
+        phase: Some(Phase::Pending),
         run_id: Some(run_id.clone()),
-        message: Some(format!("running on {identity}")),
+        message: Some(format!("accepted by {identity}: checking the cluster")),
         controller: Some(identity.clone()),
         ..ExperimentStatus::default()
     };
-    let status = match status::write(&context.client, &experiment, &running).await {
+    let status = match status::write(&context.client, &experiment, &pending).await {
         Err(err) => aborted(
             &run_id,
             &identity,
-            format!("could not mark it Running: {err}"),
+            format!("could not mark it Pending: {err}"),
         ),
         Ok(()) => {
-            status::event(
-                &context.recorder,
+            run(
+                &context,
                 &experiment,
-                false,
-                "Started",
-                format!("run {run_id} started"),
-            )
-            .await;
-            let options = KubeOptions {
-                seed: seed_of(&experiment),
-                run_id: Some(run_id.clone()),
-                own_namespace: Some(context.options.lease_namespace.clone()),
-                identity: identity.clone(),
-                patience: context.options.patience,
-                lease_duration: context.options.lease_duration,
-                endpoints_within: context.options.endpoints_within,
-            };
-            let interrupt = async move {
-                interrupted
-                    .await
-                    .unwrap_or_else(|_| "the controller stopped".to_owned())
-            };
-            match kube_run::run(
-                context.client.clone(),
-                &checked,
-                &document,
-                &options,
-                interrupt,
-                |_| {},
+                (&checked, &document),
+                &run_id,
+                interrupted,
             )
             .await
-            {
-                Ok(report) => {
-                    let stored = status::store_report(&context.client, &experiment, &report).await;
-                    let mut status = status::finished(
-                        &report,
-                        &run_id,
-                        &identity,
-                        stored.as_ref().ok().cloned(),
-                    );
-                    if let Err(err) = stored {
-                        status.message =
-                            Some(format!("{}; {err}", status.message.unwrap_or_default()));
-                    }
-                    status
-                }
-                Err(err) => aborted(&run_id, &identity, format!("could not run: {err}")),
-            }
         }
     };
     let warning = status.phase != Some(Phase::Passed);
@@ -199,6 +164,82 @@ async fn execute(
         status::event(&context.recorder, &experiment, warning, &reason, note).await;
     }
     lock(&context.runs).remove(&experiment.uid().unwrap_or_default());
+}
+
+/// Runs it; marks it Running (with an Event) when the probe starts; its final status.
+async fn run(
+    context: &Arc<Context>,
+    experiment: &Experiment,
+    (checked, document): (&Experiment, &Document),
+    run_id: &str,
+    interrupted: oneshot::Receiver<String>,
+) -> ExperimentStatus {
+    let identity = context.options.identity.clone();
+    let options = KubeOptions {
+        seed: seed_of(experiment),
+        run_id: Some(run_id.to_owned()),
+        own_namespace: Some(context.options.lease_namespace.clone()),
+        identity: identity.clone(),
+        patience: context.options.patience,
+        lease_duration: context.options.lease_duration,
+        endpoints_within: context.options.endpoints_within,
+    };
+    let interrupt = async move {
+        interrupted
+            .await
+            .unwrap_or_else(|_| "the controller stopped".to_owned())
+    };
+    let (started, on_start) = oneshot::channel::<()>();
+    let mut started = Some(started);
+    let running = {
+        let (context, experiment) = (context.clone(), experiment.clone());
+        let status = ExperimentStatus {
+            phase: Some(Phase::Running),
+            run_id: Some(run_id.to_owned()),
+            message: Some(format!("running on {identity}")),
+            controller: Some(identity.clone()),
+            ..ExperimentStatus::default()
+        };
+        tokio::spawn(async move {
+            if on_start.await.is_ok()
+                && status::write(&context.client, &experiment, &status)
+                    .await
+                    .is_ok()
+            {
+                let note = format!("run {} started", status.run_id.unwrap_or_default());
+                status::event(&context.recorder, &experiment, false, "Started", note).await;
+            }
+        })
+    };
+    // Moved in: the sender goes when the run ends, so a run that never started ends the writer.
+    let watch = move |event| {
+        if let (KubeEvent::Started { .. }, Some(started)) = (event, started.take()) {
+            let _ = started.send(());
+        }
+    };
+    let outcome = kube_run::run(
+        context.client.clone(),
+        checked,
+        document,
+        &options,
+        interrupt,
+        watch,
+    )
+    .await;
+    // The Running write lands before the verdict (or never, when the run did not start).
+    let _ = running.await;
+    match outcome {
+        Ok(report) => {
+            let stored = status::store_report(&context.client, experiment, &report).await;
+            let mut status =
+                status::finished(&report, run_id, &identity, stored.as_ref().ok().cloned());
+            if let Err(err) = stored {
+                status.message = Some(format!("{}; {err}", status.message.unwrap_or_default()));
+            }
+            status
+        }
+        Err(err) => aborted(run_id, &identity, format!("could not run: {err}")),
+    }
 }
 
 fn aborted(run_id: &str, identity: &str, message: String) -> ExperimentStatus {
