@@ -85,19 +85,12 @@ fn default_identity() -> String {
     format!("{host}-{}", std::process::id())
 }
 
-/// Resolves on SIGINT or SIGTERM.
+/// Resolves on SIGINT or SIGTERM (never, if they cannot be listened for).
 async fn stopped() {
-    use tokio::signal::unix::{signal, SignalKind};
-    match (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) {
-        (Ok(mut interrupt), Ok(mut terminate)) => {
-            tokio::select! {
-                _ = interrupt.recv() => {}
-                _ = terminate.recv() => {}
-            }
+    match crate::chaos_run_cmd::interrupted().await {
+        Ok(interrupted) => {
+            interrupted.await;
         }
-        _ => std::future::pending().await,
+        Err(_) => std::future::pending().await,
     }
 }

@@ -277,8 +277,8 @@ fn progress_message(progress: &Progress) -> String {
 }
 
 /// A future that resolves with a reason on the first SIGINT or SIGTERM.
-async fn interrupted() -> std::io::Result<impl std::future::Future<Output = String> + Send + 'static>
-{
+pub(crate) async fn interrupted(
+) -> std::io::Result<impl std::future::Future<Output = String> + Send + 'static> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut terminate = signal(SignalKind::terminate())?;

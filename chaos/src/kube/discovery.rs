@@ -40,12 +40,8 @@ impl Drop for Endpoints {
 /// Follows the target's endpoints; waits until the first list arrived.
 pub async fn follow(client: &Client, target: &Target) -> Result<Endpoints, String> {
     if let Some(address) = &target.address {
-        let instance = match &target.caller_zone {
-            Some(zone) => Instance::new(address.as_str()).with_zone(REGION, zone.as_str()),
-            None => Instance::new(address.as_str()),
-        };
         return Ok(Endpoints {
-            discovery: Discovery::new([instance]),
+            discovery: Discovery::new([instance(address, target.caller_zone.as_deref())]),
             task: None,
         });
     }
@@ -104,10 +100,7 @@ pub fn instances<'a>(slices: impl Iterator<Item = &'a EndpointSlice>, port: u16)
                     true => format!("[{address}]:{port}"),
                     false => format!("{address}:{port}"),
                 };
-                let mut instance = match &endpoint.zone {
-                    Some(zone) => Instance::new(addr.as_str()).with_zone(REGION, zone.as_str()),
-                    None => Instance::new(addr.as_str()),
-                };
+                let mut instance = instance(&addr, endpoint.zone.as_deref());
                 if let Some(pod) = endpoint.target_ref.as_ref().and_then(|r| r.name.clone()) {
                     instance.tags.insert("pod".into(), pod);
                 }
@@ -116,4 +109,12 @@ pub fn instances<'a>(slices: impl Iterator<Item = &'a EndpointSlice>, port: u16)
         }
     }
     found.into_values().collect()
+}
+
+/// An instance at `addr`, in `zone` when one is known.
+fn instance(addr: &str, zone: Option<&str>) -> Instance {
+    match zone {
+        Some(zone) => Instance::new(addr).with_zone(REGION, zone),
+        None => Instance::new(addr),
+    }
 }

@@ -11,22 +11,17 @@ use kube::api::{Api, ListParams};
 use kube::Client;
 
 use super::KubeError;
-use crate::plan::PROTECTED_NAMESPACES;
+use crate::plan;
 use crate::spec::chaos_mesh::{ChaosObject, PodInfo};
 use crate::spec::experiment::ExperimentSpec;
 
 /// Why `namespace` may not be touched, if it may not: a protected one, or `own` (the
 /// controller's namespace, where its Lease and ConfigMaps live).
 pub fn protected(namespace: &str, own: Option<&str>) -> Option<String> {
-    if PROTECTED_NAMESPACES.contains(&namespace) {
-        return Some(format!(
-            "namespace {namespace} is protected: faultline never injects faults there"
-        ));
-    }
-    (own == Some(namespace)).then(|| {
-        format!(
-            "namespace {namespace} is the controller's own: faultline never injects faults there"
-        )
+    plan::protected(namespace).or_else(|| {
+        (own == Some(namespace)).then(|| {
+            format!("namespace {namespace} is the controller's own: faultline never injects faults there")
+        })
     })
 }
 

@@ -13,7 +13,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use faultline_core::client::{Client as RpcClient, EchoClient};
+use faultline_core::client::{Client as RpcClient, ClientConfig, EchoClient};
 use faultline_core::config::Validate;
 use faultline_core::net::Tcp;
 use faultline_core::rng::SplitMix64;
@@ -138,7 +138,13 @@ pub async fn run(
     }
     let (held, renewal) = lease::hold(client.clone(), run_lease.clone());
     let outcome = run_holding_lease(
-        &client, experiment, &plan, options, prepared, interrupt, &mut watch,
+        &client,
+        experiment,
+        (&plan, &client_config),
+        options,
+        prepared,
+        interrupt,
+        &mut watch,
     )
     .await;
     drop(held);
@@ -236,7 +242,7 @@ async fn prepare(
 async fn run_holding_lease(
     client: &Client,
     experiment: &Experiment,
-    plan: &plan::Plan,
+    (plan, client_config): (&plan::Plan, &ClientConfig),
     options: &KubeOptions,
     prepared: Prepared,
     interrupt: impl Future<Output = String> + Send + 'static,
@@ -299,7 +305,6 @@ async fn run_holding_lease(
         chaos_mesh: !mesh.schemas.is_empty(),
     });
 
-    let client_config = spec.effective_client().seeded(options.seed);
     let caller_zone = spec.target.caller_zone.clone().unwrap_or_default();
     let load = Load {
         pacing: Pacing::Precise,
@@ -308,7 +313,7 @@ async fn run_holding_lease(
     let probe = ProbeHandle::new(&load);
     let measured_from = Instant::now() + load.warmup;
     let events = probe_events(vec![probe.event_sink()], &caller_zone);
-    let rpc = RpcClient::from_config(&client_config, Tcp, endpoints.discovery.clone(), events)
+    let rpc = RpcClient::from_config(client_config, Tcp, endpoints.discovery.clone(), events)
         .map_err(KubeError::Client)?;
     let scraped = metrics::scraped_pods(client, &spec.target)
         .await

@@ -34,8 +34,7 @@ use crate::faults::schedule;
 use crate::plan::{self, Backend, PlanOptions};
 use crate::probe::{Load, Pacing, ProbeHandle};
 use crate::report::{Report, ReportInput};
-pub use crate::runner::Progress;
-use crate::runner::{self, probe_events, Hands, Run};
+use crate::runner::{self, probe_events, Hands, Progress, Run};
 use crate::spec::experiment::Experiment;
 use crate::spec::located::{Document, SpecError};
 

@@ -55,7 +55,7 @@ pub(super) fn object(
 }
 
 /// Why a run may not inject into `namespace`, if it may not.
-pub(super) fn protected(namespace: &str) -> Option<String> {
+pub fn protected(namespace: &str) -> Option<String> {
     PROTECTED_NAMESPACES
         .contains(&namespace)
         .then(|| format!("{namespace} is protected: faultline never injects faults there"))

@@ -25,7 +25,7 @@ use serde_json::Value;
 use crate::spec::experiment::{Clause, Experiment, ExperimentSpec};
 use crate::spec::located::{Document, SpecError};
 
-pub use kube::{object_name, MANAGED_BY, PROTECTED_NAMESPACES, RUN_LABEL};
+pub use kube::{object_name, protected, MANAGED_BY, PROTECTED_NAMESPACES, RUN_LABEL};
 pub use select::{hosts, probe, PROBE_NAME};
 
 /// Where an experiment runs.

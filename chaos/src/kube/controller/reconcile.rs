@@ -130,13 +130,12 @@ async fn execute(
     interrupted: oneshot::Receiver<String>,
 ) {
     let identity = context.options.identity.clone();
-    let pending = ExperimentStatus {
-        phase: Some(Phase::Pending),
-        run_id: Some(run_id.clone()),
-        message: Some(format!("accepted by {identity}: checking the cluster")),
-        controller: Some(identity.clone()),
-        ..ExperimentStatus::default()
-    };
+    let pending = in_phase(
+        Phase::Pending,
+        &run_id,
+        &identity,
+        format!("accepted by {identity}: checking the cluster"),
+    );
     let status = match status::write(&context.client, &experiment, &pending).await {
         Err(err) => aborted(
             &run_id,
@@ -193,13 +192,12 @@ async fn run(
     let mut started = Some(started);
     let running = {
         let (context, experiment) = (context.clone(), experiment.clone());
-        let status = ExperimentStatus {
-            phase: Some(Phase::Running),
-            run_id: Some(run_id.to_owned()),
-            message: Some(format!("running on {identity}")),
-            controller: Some(identity.clone()),
-            ..ExperimentStatus::default()
-        };
+        let status = in_phase(
+            Phase::Running,
+            run_id,
+            &identity,
+            format!("running on {identity}"),
+        );
         tokio::spawn(async move {
             if on_start.await.is_ok()
                 && status::write(&context.client, &experiment, &status)
@@ -243,8 +241,13 @@ async fn run(
 }
 
 fn aborted(run_id: &str, identity: &str, message: String) -> ExperimentStatus {
+    in_phase(Phase::Aborted, run_id, identity, message)
+}
+
+/// The status of run `run_id` in `phase`, run by `identity`, saying `message`.
+fn in_phase(phase: Phase, run_id: &str, identity: &str, message: String) -> ExperimentStatus {
     ExperimentStatus {
-        phase: Some(Phase::Aborted),
+        phase: Some(phase),
         run_id: Some(run_id.to_owned()),
         message: Some(message),
         controller: Some(identity.to_owned()),
